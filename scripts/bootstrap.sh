@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what LuaActors needs on a fresh Debian machine: the Lua 5.4 interpreter the VMs run,
+# LuaSocket, and util-linux's setsid/setpriv/prlimit (how VM processes are started). Idempotent:
+# installs only what is missing. The .NET SDK 10 must already be on PATH.
+set -euo pipefail
+
+missing=()
+command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
+dpkg -s lua-socket >/dev/null 2>&1 || missing+=(lua-socket)
+for tool in setsid setpriv prlimit; do
+  command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bootstrap: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "bootstrap: the .NET 10 SDK is required (dotnet on PATH)" >&2
+  exit 1
+fi

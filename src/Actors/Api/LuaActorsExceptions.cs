@@ -1,0 +1,62 @@
+using LuaActors.Messages;
+
+namespace LuaActors.Api;
+
+/// <summary>Every error of the embedding API; <see cref="Kind"/> says which.</summary>
+public class LuaActorsException(string vmId, ErrorKind kind, string message) : Exception(message)
+{
+    public string VmId { get; } = vmId;
+
+    public ErrorKind Kind { get; } = kind;
+
+    /// <summary>The typed exception for a failure reply.</summary>
+    public static LuaActorsException From(RequestFailed failed) => failed.Kind switch
+    {
+        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete
+            => new LuaException(failed),
+        ErrorKind.Crashed => new VmCrashedException(failed.VmId, failed.Message),
+        ErrorKind.NotFound => new VmNotFoundException(failed.VmId, failed.Message),
+        ErrorKind.AlreadyExists => new VmAlreadyExistsException(failed.VmId, failed.Message),
+        ErrorKind.InvalidSpec or ErrorKind.UnknownType or ErrorKind.InitFailed
+            => new InvalidVmSpecException(failed.VmId, failed.Kind, failed.Message),
+        ErrorKind.NotSupported => new VmNotSupportedException(failed.VmId, failed.Message),
+        ErrorKind.InvalidRequest => new InvalidVmRequestException(failed.VmId, failed.Message),
+        _ => new VmUnavailableException(failed.VmId, failed.Kind, failed.Message),
+    };
+}
+
+/// <summary>
+/// The Lua code failed: <see cref="LuaActorsException.Kind"/> is Syntax, Runtime, Timeout,
+/// Memory or Incomplete. The VM is still there, with its state.
+/// </summary>
+public sealed class LuaException(RequestFailed failed)
+    : LuaActorsException(failed.VmId, failed.Kind, $"{failed.Kind}: {failed.Message}")
+{
+    /// <summary>The error message as Lua produced it.</summary>
+    public string LuaMessage { get; } = failed.Message;
+
+    public string Traceback { get; } = failed.Traceback;
+
+    /// <summary>What the code printed before it failed.</summary>
+    public string Output { get; } = failed.Output;
+
+    public bool OutputTruncated { get; } = failed.OutputTruncated;
+}
+
+/// <summary>The VM's process died while the request was in flight; the VM restarts by itself.</summary>
+public sealed class VmCrashedException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.Crashed, message);
+
+public sealed class VmNotFoundException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.NotFound, message);
+
+public sealed class VmAlreadyExistsException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.AlreadyExists, message);
+
+/// <summary>The spec was refused: bad id, unknown type, bad type config, bad limits, failing init script.</summary>
+public sealed class InvalidVmSpecException(string vmId, ErrorKind kind, string message) : LuaActorsException(vmId, kind, message);
+
+public sealed class InvalidVmRequestException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.InvalidRequest, message);
+
+/// <summary>The VM's type cannot do this (the xcpng stub cannot run code).</summary>
+public sealed class VmNotSupportedException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.NotSupported, message);
+
+/// <summary>The VM gave up after too many restarts, was stopped, or is overloaded.</summary>
+public sealed class VmUnavailableException(string vmId, ErrorKind kind, string message) : LuaActorsException(vmId, kind, message);

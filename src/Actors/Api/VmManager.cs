@@ -1,0 +1,152 @@
+using Akka.Actor;
+using Akka.Configuration;
+using LuaActors.Configuration;
+using LuaActors.Messages;
+
+namespace LuaActors.Api;
+
+/// <summary>
+/// The embedding API, shaped like pylua_bioxen_vm_lib's VMManager:
+/// <code>
+/// await using var manager = await VmManager.StartAsync();
+/// var vm = await manager.CreateVmAsync("vm1");
+/// var four = await vm.ExecuteAsync&lt;double&gt;("return math.sqrt(16)");
+/// </code>
+/// Every call is an ask to the <see cref="ManagerActor"/>; failures are typed
+/// <see cref="LuaActorsException"/>s.
+/// </summary>
+public sealed class VmManager : IAsyncDisposable
+{
+    private readonly bool _ownsSystem;
+    private readonly TimeSpan _askMargin;
+    private readonly TimeSpan _askTimeout;
+    private readonly TimeSpan _defaultTimeout;
+
+    private VmManager(ActorSystem system, IActorRef manager, bool ownsSystem)
+    {
+        System = system;
+        Manager = manager;
+        _ownsSystem = ownsSystem;
+        var config = system.Settings.Config.WithFallback(LuaActorsConfig.Default);
+        _askMargin = config.GetTimeSpan("luaactors.api.ask-margin");
+        _askTimeout = config.GetTimeSpan("luaactors.api.ask-timeout");
+        _defaultTimeout = config.GetTimeSpan("luaactors.vm.default-timeout");
+    }
+
+    public ActorSystem System { get; }
+
+    /// <summary>The <see cref="ManagerActor"/> every call goes to.</summary>
+    public IActorRef Manager { get; }
+
+    /// <summary>Starts an actor system of its own with the factory and manager actors; disposing stops it.</summary>
+    public static Task<VmManager> StartAsync(VmManagerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        options ??= new VmManagerOptions();
+        var config = LuaActorsConfig.WithOverrides(options.Config);
+        var system = ActorSystem.Create(options.SystemName, config);
+        try
+        {
+            var manager = SpawnActors(system, config);
+            return Task.FromResult(new VmManager(system, manager, ownsSystem: true));
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10), CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Wraps a manager actor that runs in an actor system the application owns (Akka.Hosting).</summary>
+    public static VmManager ForActorSystem(ActorSystem system, IActorRef manager) => new(system, manager, ownsSystem: false);
+
+    /// <summary>Starts the factory and manager actors in <paramref name="system"/>.</summary>
+    public static IActorRef SpawnActors(ActorSystem system, Config config)
+    {
+        var settings = VmSettings.From(config);
+        var factory = system.ActorOf(VmFactoryActor.Props(config), "vm-factory");
+        return system.ActorOf(ManagerActor.Props(factory, settings), "vm-manager");
+    }
+
+    public async Task<LuaVm> CreateVmAsync(string vmId, VmOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var spec = (options ?? new VmOptions()).ToSpec(vmId);
+        var timeout = TimeSpan.FromMilliseconds(spec.Limits.TimeoutMs ?? _defaultTimeout.TotalMilliseconds) + _askTimeout;
+        await AskAsync<VmCreated>(new CreateVm(spec), timeout, cancellationToken).ConfigureAwait(false);
+        return new LuaVm(this, vmId);
+    }
+
+    /// <summary>A handle on an existing VM (no round trip; an unknown id fails at first use).</summary>
+    public LuaVm GetVm(string vmId) => new(this, vmId);
+
+    public async Task<ExecuteResult> ExecuteAsync(
+        string vmId, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
+        new(await AskAsync<Executed>(
+            new Execute(vmId, code, ExecuteMode.Chunk, options?.TimeoutMs, options?.MemoryMb),
+            RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Runs <paramref name="code"/> and converts its first value to <typeparamref name="T"/>.</summary>
+    public async Task<T?> ExecuteAsync<T>(
+        string vmId, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await ExecuteAsync(vmId, code, options, cancellationToken).ConfigureAwait(false)).Get<T>();
+
+    /// <summary>Evaluates a REPL line like <c>lua -i</c>: an expression shows its value, a statement runs.</summary>
+    public async Task<ExecuteResult> EvalAsync(
+        string vmId, string line, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
+        new(await AskAsync<Executed>(
+            new Execute(vmId, line, ExecuteMode.Repl, options?.TimeoutMs, options?.MemoryMb),
+            RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+
+    public Task<VmInfo> GetVmInfoAsync(string vmId, CancellationToken cancellationToken = default) =>
+        AskAsync<VmInfo>(new GetVmInfo(vmId), _askTimeout, cancellationToken);
+
+    public async Task<IReadOnlyList<VmInfo>> ListVmsAsync(CancellationToken cancellationToken = default) =>
+        (await AskAsync<VmList>(ListVms.Instance, _askTimeout, cancellationToken).ConfigureAwait(false)).Vms;
+
+    /// <summary>Stops the VM and its process; returns once the process is gone.</summary>
+    public Task RemoveVmAsync(string vmId, CancellationToken cancellationToken = default) =>
+        AskAsync<VmRemoved>(new RemoveVm(vmId), _askTimeout, cancellationToken);
+
+    public Task ResetVmAsync(string vmId, CancellationToken cancellationToken = default) =>
+        AskAsync<VmWasReset>(new ResetVm(vmId), RequestTimeout(null), cancellationToken);
+
+    public Task<VmPong> PingVmAsync(string vmId, CancellationToken cancellationToken = default) =>
+        AskAsync<VmPong>(new PingVm(vmId), RequestTimeout(null), cancellationToken);
+
+    /// <summary>Removes every VM; returns how many there were, once their processes are gone.</summary>
+    public async Task<int> ShutdownAllAsync(CancellationToken cancellationToken = default) =>
+        (await AskAsync<AllVmsShutDown>(ShutdownAll.Instance, _askTimeout, cancellationToken).ConfigureAwait(false)).Count;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_ownsSystem)
+        {
+            return;
+        }
+
+        try
+        {
+            await ShutdownAllAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or LuaActorsException)
+        {
+            // Terminating the system stops the VM actors, which kill their processes anyway.
+        }
+
+        await System.Terminate().ConfigureAwait(false);
+    }
+
+    private TimeSpan RequestTimeout(ExecuteOptions? options) =>
+        (options?.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : _defaultTimeout) + _askMargin;
+
+    private async Task<T> AskAsync<T>(object message, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var reply = await Manager.Ask<object>(message, timeout, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            T expected => expected,
+            RequestFailed failed => throw LuaActorsException.From(failed),
+            _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to {message.GetType().Name}"),
+        };
+    }
+}

@@ -1,0 +1,171 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using CliWrap;
+using LuaActors.Backends;
+
+namespace LuaActors.Process;
+
+/// <summary>
+/// One interpreter process, started through CliWrap. Frames go in through an outbox drained by
+/// CliWrap's stdin pump; stdout is parsed into frames on CliWrap's stdout pump; stderr is drained
+/// line by line. Everything reaches the owning actor as messages: nothing here blocks it.
+/// </summary>
+internal sealed class LuaProcess : IVmInstance
+{
+    private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    private readonly CancellationTokenSource _kill = new();
+
+    private LuaProcess()
+    {
+    }
+
+    public int? ProcessId { get; private set; }
+
+    /// <summary>Starts <paramref name="commandLine"/> (program first) for <paramref name="start"/>'s owner.</summary>
+    public static async Task<IVmInstance> StartAsync(IReadOnlyList<string> commandLine, InstanceStart start)
+    {
+        var process = new LuaProcess();
+        var owner = start.Owner;
+        var generation = start.Generation;
+        var command = Cli.Wrap(commandLine[0])
+            .WithArguments(commandLine.Skip(1))
+            // The interpreter must not pick up code or paths from our environment.
+            .WithEnvironmentVariables(env => env
+                .Set("LUA_INIT", null).Set("LUA_INIT_5_4", null)
+                .Set("LUA_PATH", null).Set("LUA_PATH_5_4", null)
+                .Set("LUA_CPATH", null).Set("LUA_CPATH_5_4", null))
+            .WithStandardInputPipe(new OutboxSource(process._outbox.Reader))
+            .WithStandardOutputPipe(new FrameTarget(owner, generation))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => owner.Tell(new InstanceStderrLine(generation, line))))
+            .WithValidation(CommandResultValidation.None);
+
+        var running = await ProcessLauncher.RunAsync(() => command.ExecuteAsync(process._kill.Token)).ConfigureAwait(false);
+        process.ProcessId = running.ProcessId;
+        _ = running.Task.ContinueWith(
+            task => owner.Tell(task.IsCompletedSuccessfully
+                ? new InstanceExited(generation, task.Result.ExitCode, DescribeExit(task.Result.ExitCode))
+                : new InstanceExited(generation, null, process._kill.IsCancellationRequested ? "killed" : task.Exception?.GetBaseException().Message ?? "ended")),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return process;
+    }
+
+    public void Send(byte[] frame) => _outbox.Writer.TryWrite(frame);
+
+    public void Kill()
+    {
+        _outbox.Writer.TryComplete();
+        try
+        {
+            // CliWrap kills the process synchronously inside this callback.
+            _kill.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // The process was already gone.
+        }
+    }
+
+    private static string DescribeExit(int code) => code switch
+    {
+        0 => "exited (code 0)",
+        > 128 => $"killed by signal {code - 128} (exit code {code})",
+        _ => $"exited with code {code}",
+    };
+
+    /// <summary>Writes queued frames to stdin, batching what is already queued into one write.</summary>
+    private sealed class OutboxSource(ChannelReader<byte[]> outbox) : PipeSource
+    {
+        public override async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
+        {
+            var batch = new MemoryStream(64 * 1024);
+            while (await outbox.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!outbox.TryRead(out var first))
+                {
+                    continue;
+                }
+
+                if (!outbox.TryPeek(out _))
+                {
+                    await destination.WriteAsync(first, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    batch.SetLength(0);
+                    batch.Write(first);
+                    while (batch.Length < 256 * 1024 && outbox.TryRead(out var next))
+                    {
+                        batch.Write(next);
+                    }
+
+                    await destination.WriteAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length), cancellationToken).ConfigureAwait(false);
+                }
+
+                await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Cuts stdout into frames and tells each to the owner.</summary>
+    private sealed class FrameTarget(IActorRef owner, int generation) : PipeTarget
+    {
+        public override async Task CopyFromAsync(Stream origin, CancellationToken cancellationToken = default)
+        {
+            var buffer = new byte[64 * 1024];
+            int start = 0, end = 0;
+            while (true)
+            {
+                var read = await origin.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                end += read;
+                while (end - start >= Frame.HeaderLength)
+                {
+                    if (!Frame.TryParseHeader(buffer.AsSpan(start, Frame.HeaderLength), out var op, out var id, out var length))
+                    {
+                        owner.Tell(new InstanceProtocolError(generation, "malformed frame header from the VM"));
+                        return;
+                    }
+
+                    var size = Frame.HeaderLength + length;
+                    if (end - start < size)
+                    {
+                        if (size > buffer.Length - start)
+                        {
+                            // Make room: move the partial frame to the front, or grow for a large one.
+                            var target = size > buffer.Length ? new byte[Math.Max(size, buffer.Length * 2)] : buffer;
+                            Buffer.BlockCopy(buffer, start, target, 0, end - start);
+                            buffer = target;
+                            end -= start;
+                            start = 0;
+                        }
+
+                        break;
+                    }
+
+                    var payload = buffer.AsSpan(start + Frame.HeaderLength, length).ToArray();
+                    owner.Tell(new InstanceFrameReceived(generation, new Frame(op, id, payload)));
+                    start += size;
+                }
+
+                if (start == end)
+                {
+                    start = end = 0;
+                }
+                else if (end == buffer.Length)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                    end -= start;
+                    start = 0;
+                }
+            }
+        }
+    }
+}

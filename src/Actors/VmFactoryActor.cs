@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Configuration;
+using LuaActors.Backends;
+using LuaActors.Messages;
+
+namespace LuaActors;
+
+/// <summary>
+/// Turns a VM spec into the backend of its type. Types are the entries of
+/// <c>luaactors.vm-types</c>; each names a backend kind (<c>process</c>, <c>xcpng-stub</c>), so a
+/// new interpreter is configuration. Also the one place a spec is validated.
+/// </summary>
+public sealed partial class VmFactoryActor : ReceiveActor
+{
+    /// <summary>Validate <see cref="Spec"/> and build its backend.</summary>
+    public sealed record ResolveBackend(VmSpec Spec);
+
+    /// <summary>The reply to <see cref="ResolveBackend"/> when the spec is good (else a <see cref="RequestFailed"/>).</summary>
+    public sealed record BackendResolved(IVmBackend Backend);
+
+    private readonly Config _types;
+    private readonly Dictionary<string, IVmBackend> _sharedBackends = new(StringComparer.Ordinal);
+
+    public VmFactoryActor(Config vmTypes)
+    {
+        _types = vmTypes;
+        Receive<ResolveBackend>(resolve => Sender.Tell(Resolve(resolve.Spec)));
+    }
+
+    public static Props Props(Config config) =>
+        Akka.Actor.Props.Create(() => new VmFactoryActor(config.GetConfig("luaactors.vm-types") ?? Config.Empty));
+
+    /// <summary>The configured type names.</summary>
+    public static IReadOnlyList<string> TypeNames(Config config) =>
+        config.GetConfig("luaactors.vm-types")?.Root.GetObject().Items.Keys.ToList() ?? [];
+
+    private object Resolve(VmSpec spec)
+    {
+        if (ValidateSpec(spec) is { } problem)
+        {
+            return new RequestFailed(spec.VmId ?? "", ErrorKind.InvalidSpec, problem);
+        }
+
+        var typeConfig = _types.HasPath(spec.Type) ? _types.GetConfig(spec.Type) : null;
+        if (typeConfig is null)
+        {
+            var known = string.Join(", ", _types.Root.GetObject().Items.Keys);
+            return new RequestFailed(spec.VmId, ErrorKind.UnknownType, $"unknown VM type '{spec.Type}' (configured types: {known})");
+        }
+
+        try
+        {
+            return new BackendResolved(Build(spec, typeConfig));
+        }
+        catch (Exception e) when (e is ArgumentException or ConfigurationException)
+        {
+            return new RequestFailed(spec.VmId, ErrorKind.InvalidSpec, e.Message);
+        }
+    }
+
+    private IVmBackend Build(VmSpec spec, Config typeConfig)
+    {
+        var kind = typeConfig.GetString("backend", "");
+        switch (kind)
+        {
+            case "process":
+                if (spec.Config.Count > 0)
+                {
+                    throw new ArgumentException(
+                        $"VM type '{spec.Type}' takes no config entries (got: {string.Join(", ", spec.Config.Keys)})");
+                }
+
+                // Process backends hold no per-VM state: one per type.
+                if (!_sharedBackends.TryGetValue(spec.Type, out var shared))
+                {
+                    shared = new ProcessBackend(spec.Type, typeConfig);
+                    _sharedBackends[spec.Type] = shared;
+                }
+
+                return shared;
+            case "xcpng-stub":
+                return new XcpngStubBackend(spec.Type, spec.Config);
+            default:
+                throw new ConfigurationException(
+                    $"luaactors.vm-types.{spec.Type}.backend is '{kind}'; known backends: process, xcpng-stub");
+        }
+    }
+
+    /// <summary>Checks what does not depend on the type: the id and the limits.</summary>
+    public static string? ValidateSpec(VmSpec spec)
+    {
+        if (string.IsNullOrEmpty(spec.VmId) || !VmIdPattern().IsMatch(spec.VmId))
+        {
+            return $"invalid VM id '{spec.VmId}': use 1-128 characters among letters, digits, '.', '_' and '-'";
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.Type))
+        {
+            return "the VM type is empty";
+        }
+
+        var limits = spec.Limits ?? VmLimits.Default;
+        return limits switch
+        {
+            { TimeoutMs: <= 0 } => $"TimeoutMs must be positive (got {limits.TimeoutMs})",
+            { MemoryMb: <= 0 or > 1 << 20 } => $"MemoryMb must be between 1 and {1 << 20} (got {limits.MemoryMb})",
+            { OutputCapBytes: < 0 } => $"OutputCapBytes must not be negative (got {limits.OutputCapBytes})",
+            _ => null,
+        };
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
+    private static partial Regex VmIdPattern();
+}

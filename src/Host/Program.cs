@@ -1,0 +1,9 @@
+using LuaActors.Host;
+
+return args.Length == 0 || args[0] is "-h" or "--help" or "help"
+    ? Usage.Print(Console.Out, 0)
+    : args[0] switch
+    {
+        "eval" => await EvalCommand.RunAsync(args[1..]),
+        _ => Usage.Fail($"unknown command '{args[0]}'"),
+    };

@@ -1,0 +1,52 @@
+namespace LuaActors.Messages;
+
+/// <summary>What went wrong with a request. The first five come from Lua itself.</summary>
+public enum ErrorKind
+{
+    /// <summary>The code does not compile.</summary>
+    Syntax,
+    /// <summary>A Lua error raised while running.</summary>
+    Runtime,
+    /// <summary>The request passed its time limit (in the VM, or killed by the actor after the grace).</summary>
+    Timeout,
+    /// <summary>The VM's memory limit (Lua heap or OS address space) refused an allocation.</summary>
+    Memory,
+    /// <summary>A REPL line that is an unfinished chunk (<c>function f()</c>): send more lines.</summary>
+    Incomplete,
+    /// <summary>The VM's process died while the request was in flight; the actor restarts it.</summary>
+    Crashed,
+    /// <summary>No VM with that id.</summary>
+    NotFound,
+    /// <summary>A VM with that id exists already.</summary>
+    AlreadyExists,
+    /// <summary>The VM spec is invalid (bad id, bad config entry, bad limit).</summary>
+    InvalidSpec,
+    /// <summary>A request's own arguments are invalid (a negative time limit, say).</summary>
+    InvalidRequest,
+    /// <summary>No VM type of that name is configured.</summary>
+    UnknownType,
+    /// <summary>The VM's type cannot do this (the xcpng stub cannot run code).</summary>
+    NotSupported,
+    /// <summary>The VM's init script failed, so the VM was not created.</summary>
+    InitFailed,
+    /// <summary>The VM restarted too often and was stopped; remove and re-create it.</summary>
+    VmFailed,
+    /// <summary>The VM was removed or its node stopped while the request waited.</summary>
+    Stopped,
+    /// <summary>The VM broke the host protocol (a bug, or a damaged interpreter); it is restarted.</summary>
+    Protocol,
+    /// <summary>Too many requests are waiting for a VM that is (re)starting.</summary>
+    Overloaded,
+}
+
+/// <summary>
+/// The one failure reply of every request. Lua errors carry the traceback and the output
+/// printed before the error.
+/// </summary>
+public sealed record RequestFailed(
+    string VmId,
+    ErrorKind Kind,
+    string Message,
+    string Traceback = "",
+    string Output = "",
+    bool OutputTruncated = false) : ILuaActorsMessage;

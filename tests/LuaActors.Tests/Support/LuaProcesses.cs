@@ -1,0 +1,48 @@
+namespace LuaActors.Tests.Support;
+
+/// <summary>Finds VM processes through /proc, to prove none outlives its owner.</summary>
+internal static class LuaProcesses
+{
+    /// <summary>lua5.4 processes whose parent is <paramref name="parentPid"/>.</summary>
+    public static IReadOnlyList<int> ChildrenOf(int parentPid) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Stat(pid) is { } stat && stat.Comm == "lua5.4" && stat.ParentPid == parentPid && stat.State != 'Z')
+            .ToList();
+
+    /// <summary>Whether <paramref name="pid"/> is a live (not zombie) process.</summary>
+    public static bool IsAlive(int pid) => Stat(pid) is { State: not 'Z' };
+
+    /// <summary>
+    /// Waits (up to 10 s) until every pid is gone: SIGKILL is sent synchronously, but the kernel
+    /// takes a moment to end the process.
+    /// </summary>
+    public static async Task AssertGoneAsync(IEnumerable<int> pids)
+    {
+        var remaining = pids.ToList();
+        for (var attempt = 0; attempt < 200 && remaining.Any(IsAlive); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.DoesNotContain(remaining, IsAlive);
+    }
+
+    public static void Kill9(int pid) => System.Diagnostics.Process.GetProcessById(pid).Kill();
+
+    private static (string Comm, char State, int ParentPid)? Stat(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var open = text.IndexOf('(', StringComparison.Ordinal);
+            var close = text.LastIndexOf(')');
+            var rest = text[(close + 2)..].Split(' ');
+            return (text[(open + 1)..close], rest[0][0], int.Parse(rest[1]));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+}

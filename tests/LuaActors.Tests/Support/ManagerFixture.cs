@@ -1,0 +1,29 @@
+using LuaActors.Api;
+
+namespace LuaActors.Tests.Support;
+
+/// <summary>One VmManager (one actor system) shared by the tests of a class; each test makes its own VMs.</summary>
+public sealed class ManagerFixture : IAsyncLifetime
+{
+    private static int _counter;
+
+    public VmManager Manager { get; private set; } = null!;
+
+    /// <summary>A VM id no other test uses.</summary>
+    public static string NewId(string prefix = "vm") => $"{prefix}-{Interlocked.Increment(ref _counter)}";
+
+    public async Task InitializeAsync() => Manager = await StartAsync();
+
+    public async Task DisposeAsync() => await Manager.DisposeAsync();
+
+    /// <summary>A manager with test-friendly limits; <paramref name="extraConfig"/> goes on top.</summary>
+    public static Task<VmManager> StartAsync(string extraConfig = "") => VmManager.StartAsync(new VmManagerOptions
+    {
+        SystemName = "test",
+        Config = extraConfig + "\n" + """
+            akka.loglevel = WARNING
+            luaactors.vm.default-timeout = 10s
+            luaactors.vm.kill-grace = 2s
+            """,
+    });
+}
