@@ -6,8 +6,10 @@ using LuaActors.Messages;
 namespace LuaActors;
 
 /// <summary>
-/// Creates, finds, lists and removes VMs. Each VM is a child <see cref="VmActor"/>; commands for
-/// one VM are forwarded to it, so replies go straight back to the asker.
+/// Creates, finds, lists and removes VMs on one actor system with no cluster (embedding,
+/// <c>luaactors eval</c>). Each VM is a child <see cref="VmActor"/>; commands for one VM are
+/// forwarded to it, so replies go straight back to the asker. In a cluster,
+/// <see cref="Cluster.ShardedManagerActor"/> plays this part.
 /// </summary>
 public sealed class ManagerActor : ReceiveActor
 {
@@ -71,9 +73,10 @@ public sealed class ManagerActor : ReceiveActor
 
         // The child's name is unique even while a removed VM of the same id is still stopping.
         var vm = Context.ActorOf(
-            VmActor.Props(create.Spec, _factory, Sender, _settings),
+            VmActor.Props(id, _factory, _settings, registry: null),
             $"vm-{Uri.EscapeDataString(id)}-{++_childNumber}");
         Context.Watch(vm);
+        vm.Tell(create, Sender);
         _vms[id] = vm;
         _idsByRef[vm] = id;
     }

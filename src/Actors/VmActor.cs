@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Event;
 using LuaActors.Backends;
+using LuaActors.Cluster;
 using LuaActors.Configuration;
 using LuaActors.Messages;
 using LuaActors.Process;
@@ -16,11 +18,33 @@ namespace LuaActors;
 /// at once (Crashed, or Timeout for the one that was killed for running past its deadline), and a
 /// new process starts after a backoff, runs the init script again, and serves what waited.
 /// When this actor stops, its process is killed.
+/// <para>
+/// The spec arrives with <see cref="CreateVm"/> or, for a sharded entity that sharding (re)starts
+/// with no message from a user, from the <see cref="VmRegistry"/>; requests wait until then.
+/// </para>
 /// </summary>
 public sealed class VmActor : ReceiveActor, IWithTimers
 {
     /// <summary>Told to the parent when the VM could not be created; the parent answers the creator and stops the VM.</summary>
     public sealed record VmStartFailed(string VmId, IActorRef Creator, RequestFailed Failure);
+
+    /// <summary>
+    /// Sharding's hand-off stop message: finish the requests in flight (bounded by their
+    /// deadlines), then stop, so a graceful leave loses no request that had reached the VM.
+    /// </summary>
+    public sealed record HandOff
+    {
+        public static readonly HandOff Instance = new();
+    }
+
+    private sealed record StopVm
+    {
+        public static readonly StopVm Instance = new();
+    }
+
+    private sealed record SpecLoaded(VmSpec? Spec, string? Problem = null);
+
+    private sealed record SpecRemoved(IActorRef ReplyTo, RequestFailed? CreationFailure);
 
     private sealed record StartInstance
     {
@@ -50,19 +74,22 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
     private const int StderrTailLines = 5;
 
-    private readonly VmSpec _spec;
+    private readonly string _vmId;
     private readonly IActorRef _factory;
     private readonly VmSettings _settings;
+    private readonly VmRegistry? _registry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<Pending> _pending = new();
     private readonly Queue<(IVmCommand Command, IActorRef Sender)> _waiting = new();
     private readonly Queue<long> _recentRestarts = new();
     private readonly Queue<string> _stderrTail = new();
-    private readonly int _timeoutMs;
-    private readonly long _memoryBytes;
-    private readonly long _outputCap;
     private readonly string _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
+    private VmSpec? _spec;
+    private int _timeoutMs;
+    private long _memoryBytes;
+    private long _outputCap;
+    private bool _handingOff;
     private IActorRef? _creator;
     private IVmBackend? _backend;
     private IVmInstance? _instance;
@@ -78,17 +105,20 @@ public sealed class VmActor : ReceiveActor, IWithTimers
     private string? _notSupported;
     private bool _deadlineTimerOn;
 
-    public VmActor(VmSpec spec, IActorRef factory, IActorRef? creator, VmSettings settings)
+    /// <param name="registry">The cluster registry for a sharded entity; null for a local child of <see cref="ManagerActor"/>.</param>
+    public VmActor(string vmId, IActorRef factory, VmSettings settings, VmRegistry? registry)
     {
-        _spec = spec;
+        _vmId = vmId;
         _factory = factory;
-        _creator = creator;
         _settings = settings;
-        var limits = spec.Limits ?? VmLimits.Default;
-        _timeoutMs = limits.TimeoutMs ?? (int)settings.DefaultTimeout.TotalMilliseconds;
-        _memoryBytes = limits.MemoryMb is { } mb ? mb * (1L << 20) : settings.MemoryLimitBytes;
-        _outputCap = limits.OutputCapBytes ?? settings.OutputCapBytes;
+        _registry = registry;
 
+        Receive<CreateVm>(create => OnCreate(create.Spec, Sender));
+        Receive<SpecLoaded>(OnSpecLoaded);
+        Receive<RemoveVm>(remove => OnRemove(Sender));
+        Receive<SpecRemoved>(OnSpecRemoved);
+        Receive<HandOff>(_ => OnHandOff());
+        Receive<StopVm>(_ => Context.Stop(Self));
         Receive<VmFactoryActor.BackendResolved>(resolved =>
         {
             _backend = resolved.Backend;
@@ -115,16 +145,25 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(VmSpec spec, IActorRef factory, IActorRef? creator, VmSettings settings) =>
-        Akka.Actor.Props.Create(() => new VmActor(spec, factory, creator, settings));
+    public static Props Props(string vmId, IActorRef factory, VmSettings settings, VmRegistry? registry) =>
+        Akka.Actor.Props.Create(() => new VmActor(vmId, factory, settings, registry));
 
-    protected override void PreStart() => _factory.Tell(new VmFactoryActor.ResolveBackend(_spec));
+    protected override void PreStart()
+    {
+        if (_registry is not null)
+        {
+            _registry.FindAsync(_vmId).PipeTo(
+                Self,
+                success: spec => new SpecLoaded(spec),
+                failure: error => new SpecLoaded(null, error.GetBaseException().Message));
+        }
+    }
 
     protected override void PostStop()
     {
         _instance?.Kill();
         _instance = null;
-        var stopped = new RequestFailed(_spec.VmId, ErrorKind.Stopped, $"VM '{_spec.VmId}' was stopped");
+        var stopped = new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' was stopped");
         foreach (var pending in _pending.Where(p => IsUserRequest(p.Kind)))
         {
             pending.ReplyTo.Tell(stopped);
@@ -136,6 +175,119 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
 
         _creator?.Tell(stopped);
+    }
+
+    // ---- the spec ----------------------------------------------------------------------------
+
+    private void OnCreate(VmSpec spec, IActorRef creator)
+    {
+        if (_spec is null)
+        {
+            Adopt(spec, creator);
+        }
+        else if (_state is VmState.Starting or VmState.Restarting && _creator is null)
+        {
+            // The entity had already loaded this spec from the registry: answer when it runs.
+            _creator = creator;
+        }
+        else if (_state is VmState.Running or VmState.NotProvisioned)
+        {
+            creator.Tell(new VmCreated(Info()));
+        }
+        else
+        {
+            creator.Tell(new RequestFailed(_vmId, ErrorKind.AlreadyExists, $"a VM with id '{_vmId}' already exists"));
+        }
+    }
+
+    private void OnSpecLoaded(SpecLoaded loaded)
+    {
+        if (_spec is not null)
+        {
+            return;
+        }
+
+        if (loaded.Spec is not null)
+        {
+            Adopt(loaded.Spec, null);
+            return;
+        }
+
+        // Not registered (never created, or removed): answer what waited, and go away.
+        var notFound = new RequestFailed(_vmId, ErrorKind.NotFound,
+            loaded.Problem is null ? $"no VM with id '{_vmId}'" : $"VM '{_vmId}' could not be looked up: {loaded.Problem}");
+        foreach (var (_, sender) in _waiting)
+        {
+            sender.Tell(notFound);
+        }
+
+        _waiting.Clear();
+        Passivate();
+    }
+
+    private void Adopt(VmSpec spec, IActorRef? creator)
+    {
+        _spec = spec;
+        _creator = creator;
+        var limits = spec.Limits ?? VmLimits.Default;
+        _timeoutMs = limits.TimeoutMs ?? (int)_settings.DefaultTimeout.TotalMilliseconds;
+        _memoryBytes = limits.MemoryMb is { } mb ? mb * (1L << 20) : _settings.MemoryLimitBytes;
+        _outputCap = limits.OutputCapBytes ?? _settings.OutputCapBytes;
+        _factory.Tell(new VmFactoryActor.ResolveBackend(spec));
+    }
+
+    /// <summary>A sharded VM removes its own spec first, so nothing brings it back.</summary>
+    private void OnRemove(IActorRef replyTo)
+    {
+        if (_registry is null)
+        {
+            replyTo.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "a local VM is removed by its manager"));
+            return;
+        }
+
+        if (_spec is null)
+        {
+            _waiting.Enqueue((new RemoveVm(_vmId), replyTo));
+            return;
+        }
+
+        RemoveSpecThen(replyTo, null);
+    }
+
+    private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure) =>
+        _registry!.RemoveAsync(_vmId).PipeTo(
+            Self,
+            success: _ => new SpecRemoved(replyTo, creationFailure),
+            failure: _ => new SpecRemoved(replyTo, creationFailure));
+
+    private void OnSpecRemoved(SpecRemoved removed)
+    {
+        _instance?.Kill();
+        _instance = null;
+        removed.ReplyTo.Tell(removed.CreationFailure ?? (ILuaActorsMessage)new VmRemoved(_vmId));
+        Passivate();
+    }
+
+    private void OnHandOff()
+    {
+        _handingOff = true;
+        if (!_pending.Any(p => IsUserRequest(p.Kind)))
+        {
+            Context.Stop(Self);
+        }
+    }
+
+    /// <summary>Stops a sharded entity for good (no remember-entities restart); stops a local one.</summary>
+    private void Passivate()
+    {
+        if (_registry is null)
+        {
+            Context.Stop(Self);
+        }
+        else
+        {
+            Context.Parent.Tell(new Passivate(StopVm.Instance));
+        }
     }
 
     // ---- requests ------------------------------------------------------------------------
@@ -151,15 +303,15 @@ public sealed class VmActor : ReceiveActor, IWithTimers
                 _waiting.Enqueue((command, sender));
                 break;
             case VmState.Starting or VmState.Restarting:
-                sender.Tell(new RequestFailed(_spec.VmId, ErrorKind.Overloaded,
-                    $"{_waiting.Count} requests already wait for VM '{_spec.VmId}' to start"));
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.Overloaded,
+                    $"{_waiting.Count} requests already wait for VM '{_vmId}' to start"));
                 break;
             case VmState.NotProvisioned:
-                sender.Tell(new RequestFailed(_spec.VmId, ErrorKind.NotSupported, _notSupported ?? "not supported"));
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.NotSupported, _notSupported ?? "not supported"));
                 break;
             default:
-                sender.Tell(new RequestFailed(_spec.VmId, ErrorKind.VmFailed,
-                    $"VM '{_spec.VmId}' gave up after {_restarts} restarts (last: {_lastError}); remove and re-create it"));
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.VmFailed,
+                    $"VM '{_vmId}' gave up after {_restarts} restarts (last: {_lastError}); remove and re-create it"));
                 break;
         }
     }
@@ -171,7 +323,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             case Execute execute:
                 if (execute.TimeoutMs is <= 0 || execute.MemoryMb is <= 0)
                 {
-                    sender.Tell(new RequestFailed(_spec.VmId, ErrorKind.InvalidRequest,
+                    sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest,
                         "TimeoutMs and MemoryMb must be positive when given"));
                     return;
                 }
@@ -187,8 +339,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             case ResetVm:
                 Write(Frame.Ops.Reset, PendingKind.Reset, sender, _timeoutMs);
                 break;
+            case RemoveVm:
+                OnRemove(sender);
+                break;
             default:
-                sender.Tell(new RequestFailed(_spec.VmId, ErrorKind.InvalidRequest,
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest,
                     $"a VM does not handle {command.GetType().Name}"));
                 break;
         }
@@ -220,7 +375,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
     {
         var generation = ++_generation;
         _exitedBeforeStart = null;
-        var start = new InstanceStart(_spec.VmId, generation, Self, _memoryBytes + _settings.AddressSpaceHeadroomBytes);
+        var start = new InstanceStart(_vmId, generation, Self, _memoryBytes + _settings.AddressSpaceHeadroomBytes);
         Task<IVmInstance> starting;
         try
         {
@@ -256,9 +411,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
         var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nrep_cap={_settings.StringRepCapBytes}\n";
         Write(Frame.Ops.Limits, PendingKind.Limits, Self, _timeoutMs, limits);
-        if (!string.IsNullOrEmpty(_spec.InitScript))
+        if (!string.IsNullOrEmpty(_spec!.InitScript))
         {
-            Write(Frame.Ops.Execute, PendingKind.Init, Self, _timeoutMs, "0 0\n", _spec.InitScript);
+            Write(Frame.Ops.Execute, PendingKind.Init, Self, _timeoutMs, "0 0\n", _spec!.InitScript);
         }
 
         Write(Frame.Ops.Ping, PendingKind.Ready, Self, _timeoutMs);
@@ -305,28 +460,34 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
         _pending.Dequeue();
         _headStartedAt = Stopwatch.GetTimestamp();
+
         switch (head.Kind)
         {
             case PendingKind.Execute:
-                head.ReplyTo.Tell(Replies.FromExecution(_spec.VmId, frame));
+                head.ReplyTo.Tell(Replies.FromExecution(_vmId, frame));
                 break;
             case PendingKind.Ping:
                 head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok
-                    ? new VmPong(_spec.VmId, Encoding.UTF8.GetString(frame.Payload.Span))
-                    : Replies.FromExecution(_spec.VmId, frame));
+                    ? new VmPong(_vmId, Encoding.UTF8.GetString(frame.Payload.Span))
+                    : Replies.FromExecution(_vmId, frame));
                 break;
             case PendingKind.Reset:
-                head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok ? new VmWasReset(_spec.VmId) : Replies.FromExecution(_spec.VmId, frame));
+                head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok ? new VmWasReset(_vmId) : Replies.FromExecution(_vmId, frame));
                 break;
             case PendingKind.Limits when frame.Op != Frame.Ops.Ok:
-                LoseInstance("the VM refused its limits: " + Replies.Describe(_spec.VmId, frame));
+                LoseInstance("the VM refused its limits: " + Replies.Describe(_vmId, frame));
                 break;
             case PendingKind.Init when frame.Op != Frame.Ops.Ok && frame.Op != Frame.Ops.Result:
-                OnInitFailed(Replies.FromExecution(_spec.VmId, frame));
+                OnInitFailed(Replies.FromExecution(_vmId, frame));
                 break;
             case PendingKind.Ready:
                 OnReady();
                 break;
+        }
+
+        if (_handingOff && !_pending.Any(p => IsUserRequest(p.Kind)))
+        {
+            Context.Stop(Self);
         }
     }
 
@@ -337,12 +498,12 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         _lastError = message;
         if (_creator is not null)
         {
-            FailCreation(new RequestFailed(_spec.VmId, ErrorKind.InitFailed, message,
+            FailCreation(new RequestFailed(_vmId, ErrorKind.InitFailed, message,
                 failure?.Traceback ?? "", failure?.Output ?? "", failure?.OutputTruncated ?? false));
             return;
         }
 
-        _log.Error("VM {0}: {1}", _spec.VmId, message);
+        _log.Error("VM {0}: {1}", _vmId, message);
         LoseInstance(message);
     }
 
@@ -358,8 +519,8 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
         if (restarted)
         {
-            _log.Info("VM {0} answers again after restart {1} ({2})", _spec.VmId, _restarts, _lastError);
-            Context.System.EventStream.Publish(new VmRestarted(_spec.VmId, _restarts, _lastError ?? ""));
+            _log.Info("VM {0} answers again after restart {1} ({2})", _vmId, _restarts, _lastError);
+            Context.System.EventStream.Publish(new VmRestarted(_vmId, _restarts, _lastError ?? ""));
         }
 
         while (_state == VmState.Running && _waiting.TryDequeue(out var waiting))
@@ -387,7 +548,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
     private void OnStderr(InstanceStderrLine line)
     {
-        _log.Warning("VM {0} stderr: {1}", _spec.VmId, line.Line);
+        _log.Warning("VM {0} stderr: {1}", _vmId, line.Line);
         if (_stderrTail.Count == StderrTailLines)
         {
             _stderrTail.Dequeue();
@@ -426,14 +587,14 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         _instance = null;
         _generation++;
         _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
-        _log.Warning("VM {0}: {1}", _spec.VmId, _lastError);
+        _log.Warning("VM {0}: {1}", _vmId, _lastError);
 
         foreach (var pending in _pending.Where(p => IsUserRequest(p.Kind)))
         {
             pending.ReplyTo.Tell(pending.Id == _killedForTimeout
-                ? new RequestFailed(_spec.VmId, ErrorKind.Timeout,
+                ? new RequestFailed(_vmId, ErrorKind.Timeout,
                     $"timeout: the request ran past its {pending.TimeoutMs} ms limit and the {_settings.KillGrace.TotalMilliseconds:F0} ms grace (stuck in a C function?); the VM was restarted")
-                : new RequestFailed(_spec.VmId, ErrorKind.Crashed, $"VM '{_spec.VmId}' crashed: {reason}; it restarts"));
+                : new RequestFailed(_vmId, ErrorKind.Crashed, $"VM '{_vmId}' crashed: {reason}; it restarts"));
         }
 
         _pending.Clear();
@@ -442,7 +603,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
         if (_creator is not null)
         {
-            FailCreation(new RequestFailed(_spec.VmId, ErrorKind.Crashed, $"VM '{_spec.VmId}' did not start: {_lastError}"));
+            FailCreation(new RequestFailed(_vmId, ErrorKind.Crashed, $"VM '{_vmId}' did not start: {_lastError}"));
             return;
         }
 
@@ -457,8 +618,8 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         if (_recentRestarts.Count > _settings.MaxRestarts)
         {
             _state = VmState.Failed;
-            _log.Error("VM {0} gave up: {1} restarts within {2}", _spec.VmId, _recentRestarts.Count, _settings.RestartWindow);
-            Context.System.EventStream.Publish(new VmGaveUp(_spec.VmId, _restarts, _lastError));
+            _log.Error("VM {0} gave up: {1} restarts within {2}", _vmId, _recentRestarts.Count, _settings.RestartWindow);
+            Context.System.EventStream.Publish(new VmGaveUp(_vmId, _restarts, _lastError));
             foreach (var (command, sender) in _waiting)
             {
                 Handle(command, sender);
@@ -498,7 +659,15 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         _instance?.Kill();
         _instance = null;
         _state = VmState.Failed;
-        Context.Parent.Tell(new VmStartFailed(_spec.VmId, creator, failure));
+        if (_registry is null)
+        {
+            Context.Parent.Tell(new VmStartFailed(_vmId, creator, failure));
+        }
+        else
+        {
+            // Forget the spec before answering, so the caller can retry with a fixed one at once.
+            RemoveSpecThen(creator, failure);
+        }
     }
 
     private static bool IsUserRequest(PendingKind kind) => kind is PendingKind.Execute or PendingKind.Ping or PendingKind.Reset;
@@ -507,8 +676,8 @@ public sealed class VmActor : ReceiveActor, IWithTimers
     {
         var pid = _instance?.ProcessId;
         return new VmInfo(
-            _spec.VmId,
-            _spec.Type,
+            _vmId,
+            _spec?.Type ?? "?",
             _state,
             pid,
             _node,

@@ -15,6 +15,8 @@ public enum ErrorKind
     Incomplete,
     /// <summary>The VM's process died while the request was in flight; the actor restarts it.</summary>
     Crashed,
+    /// <summary>The VM's cluster node was lost or left while the request was in flight; the VM restarts on another node.</summary>
+    NodeLost,
     /// <summary>No VM with that id.</summary>
     NotFound,
     /// <summary>A VM with that id exists already.</summary>

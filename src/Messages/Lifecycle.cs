@@ -37,7 +37,7 @@ public sealed record VmInfo(
     long UptimeMs,
     long? ResidentBytes,
     int PendingRequests,
-    string? LastError);
+    string? LastError) : ILuaActorsMessage;
 
 public sealed record ListVms : ILuaActorsMessage
 {

@@ -18,7 +18,7 @@ public sealed record VmSpec(
     string Type,
     IReadOnlyDictionary<string, string> Config,
     VmLimits Limits,
-    string? InitScript = null)
+    string? InitScript = null) : ILuaActorsMessage
 {
     public static VmSpec Basic(string vmId, string? initScript = null) =>
         new(vmId, "basic", new Dictionary<string, string>(), VmLimits.Default, initScript);

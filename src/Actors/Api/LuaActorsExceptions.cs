@@ -14,7 +14,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
     {
         ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete
             => new LuaException(failed),
-        ErrorKind.Crashed => new VmCrashedException(failed.VmId, failed.Message),
+        ErrorKind.Crashed or ErrorKind.NodeLost => new VmCrashedException(failed.VmId, failed.Message, failed.Kind),
         ErrorKind.NotFound => new VmNotFoundException(failed.VmId, failed.Message),
         ErrorKind.AlreadyExists => new VmAlreadyExistsException(failed.VmId, failed.Message),
         ErrorKind.InvalidSpec or ErrorKind.UnknownType or ErrorKind.InitFailed
@@ -43,8 +43,12 @@ public sealed class LuaException(RequestFailed failed)
     public bool OutputTruncated { get; } = failed.OutputTruncated;
 }
 
-/// <summary>The VM's process died while the request was in flight; the VM restarts by itself.</summary>
-public sealed class VmCrashedException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.Crashed, message);
+/// <summary>
+/// The VM's process (Crashed) or its cluster node (NodeLost) died while the request was in
+/// flight; the VM restarts by itself, so a retry can succeed.
+/// </summary>
+public sealed class VmCrashedException(string vmId, string message, ErrorKind kind = ErrorKind.Crashed)
+    : LuaActorsException(vmId, kind, message);
 
 public sealed class VmNotFoundException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.NotFound, message);
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using LuaActors.Cluster;
 using LuaActors.Configuration;
 using LuaActors.Messages;
 
@@ -60,13 +61,24 @@ public sealed class VmManager : IAsyncDisposable
     /// <summary>Wraps a manager actor that runs in an actor system the application owns (Akka.Hosting).</summary>
     public static VmManager ForActorSystem(ActorSystem system, IActorRef manager) => new(system, manager, ownsSystem: false);
 
-    /// <summary>Starts the factory and manager actors in <paramref name="system"/>.</summary>
+    /// <summary>
+    /// Starts the factory and manager actors in <paramref name="system"/>: VMs as children of a
+    /// local <see cref="ManagerActor"/>, or, when the system is a cluster
+    /// (<c>akka.actor.provider = cluster</c>), as sharded entities behind a
+    /// <see cref="ShardedManagerActor"/> on this node.
+    /// </summary>
     public static IActorRef SpawnActors(ActorSystem system, Config config)
     {
         var settings = VmSettings.From(config);
         var factory = system.ActorOf(VmFactoryActor.Props(config), "vm-factory");
-        return system.ActorOf(ManagerActor.Props(factory, settings), "vm-manager");
+        return IsCluster(system)
+            ? VmSharding.Start(system, config, factory, settings)
+            : system.ActorOf(ManagerActor.Props(factory, settings), "vm-manager");
     }
+
+    /// <summary>Whether <paramref name="system"/> runs Akka.Cluster.</summary>
+    public static bool IsCluster(ActorSystem system) =>
+        ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider;
 
     public async Task<LuaVm> CreateVmAsync(string vmId, VmOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -121,6 +133,13 @@ public sealed class VmManager : IAsyncDisposable
     {
         if (!_ownsSystem)
         {
+            return;
+        }
+
+        if (IsCluster(System))
+        {
+            // Leave the cluster: this node's VMs are handed over to the others, not removed.
+            await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance).ConfigureAwait(false);
             return;
         }
 
