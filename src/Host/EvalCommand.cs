@@ -124,7 +124,7 @@ internal static class EvalCommand
             if (e is LuaException lua)
             {
                 await WriteAsync(stdout, lua.Output);
-                Console.Error.WriteLine($"{Kind(e.Kind)}: {lua.LuaMessage}");
+                Console.Error.WriteLine(Describe(e.Kind, lua.LuaMessage));
                 if (lua.Traceback.Length > 0)
                 {
                     Console.Error.WriteLine(lua.Traceback);
@@ -140,6 +140,10 @@ internal static class EvalCommand
     }
 
     private static string Kind(ErrorKind kind) => JsonNamingPolicy.KebabCaseLower.ConvertName(kind.ToString());
+
+    /// <summary>"kind: message", without repeating a kind the message already starts with.</summary>
+    private static string Describe(ErrorKind kind, string message) =>
+        message.StartsWith(Kind(kind) + ":", StringComparison.Ordinal) ? message : $"{Kind(kind)}: {message}";
 
     private static async Task WriteAsync(Stream stdout, string text)
     {

@@ -30,7 +30,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
 /// Memory or Incomplete. The VM is still there, with its state.
 /// </summary>
 public sealed class LuaException(RequestFailed failed)
-    : LuaActorsException(failed.VmId, failed.Kind, $"{failed.Kind}: {failed.Message}")
+    : LuaActorsException(failed.VmId, failed.Kind, failed.Message)
 {
     /// <summary>The error message as Lua produced it.</summary>
     public string LuaMessage { get; } = failed.Message;

@@ -11,11 +11,21 @@
 --   * stdout carries frames only. Nothing here may call the real print or io.write except
 --     the reply functions below.
 --   * Host code runs on the main thread, which never has a hook. User code runs in
---     coroutines that carry the limit hook.
---   * Host code never runs user metamethods: no tostring/#/pairs/ipairs/== on user values
---     (the JSON encoder uses next/rawget/type only), and never string methods via ':'
---     (they go through the string table, which user code may modify).
+--     coroutines that carry the limit hook; the sandbox wrappers (print, pcall, ...) run
+--     there too, under the hook, and may call user code (print calls __tostring).
+--   * Host code on the main thread never runs user metamethods: no tostring/#/pairs/ipairs
+--     on user values (the JSON encoder uses next/rawget/type only), and never string methods
+--     via ':' (they go through the string table, which user code may modify).
 --   * Everything the host needs is captured in locals before any user code runs.
+--
+-- Map of the limit machinery (each piece is explained where it is defined):
+--   hook          count hook (every HOOK_COUNT instructions): deadline, heap limit
+--   armed         after a limit error the hook fires on every instruction (pcall loops)
+--   canary        a finalizer per GC cycle asks for a heap check at the next instruction
+--   hook_err      coroutines killed by the hook are never closed (__close would run hookless)
+--   sb_xpcall     message handlers are skipped for errors raised by the hook (hookless too)
+--   sb_pcall      at most MAX_PCALL_DEPTH nested pcall/xpcall per coroutine (O(n^2) unwinding)
+--   sb_rep        string.rep capped at rep_cap (C code is never interrupted)
 
 ---------------------------------------------------------------------------------------------
 -- Captured builtins
@@ -34,23 +44,34 @@ local real_rep = string.rep
 local concat, sort, pack = table.concat, table.sort, table.pack
 local mtype, huge, tointeger = math.type, math.huge, math.tointeger
 local utf8_len = utf8.len
-local co_create, co_resume, co_status, co_close, co_wrap, co_running =
-  coroutine.create, coroutine.resume, coroutine.status, coroutine.close, coroutine.wrap, coroutine.running
-local clock, exit = os.clock, os.exit
-local sethook, traceback, getinfo, dsetmetatable =
-  debug.sethook, debug.traceback, debug.getinfo, debug.setmetatable
+local co_create, co_resume, co_status, co_close, co_running =
+  coroutine.create, coroutine.resume, coroutine.status, coroutine.close, coroutine.running
+local exit = os.exit
+-- The deadline clock: wall time from LuaSocket when it is installed (gettimeofday, no system
+-- call, and the clock the actor's kill deadline uses too, so on a loaded machine Lua's own
+-- Timeout comes first); CPU time (os.clock, a system call) otherwise.
+local clock = os.clock
+do
+  local ok, socket_core = pcall(require, "socket.core")
+  if ok and type(socket_core) == "table" and type(socket_core.gettime) == "function" then
+    clock = socket_core.gettime
+  end
+end
+local sethook, gethook, traceback, getinfo, dsetmetatable, getmetatable_raw =
+  debug.sethook, debug.gethook, debug.traceback, debug.getinfo, debug.setmetatable, debug.getmetatable
 
 local stdin, stdout, stderr = io.stdin, io.stdout, io.stderr
 local fread, fwrite, fflush = stdin.read, stdout.write, stdout.flush
 
 -- Where this script's own frames show up in tracebacks ("\t<short_src>:"), to strip them.
-local HOST_SRC = "\t" .. getinfo(1, "S").short_src .. ":"
+local HOST_SHORT_SRC = getinfo(1, "S").short_src
+local HOST_SRC = "\t" .. HOST_SHORT_SRC .. ":"
 
 ---------------------------------------------------------------------------------------------
 -- Limits (set by 'L'; per-request overrides come with 'E'/'V')
 ---------------------------------------------------------------------------------------------
 local limits = {
-  timeout_ms = 5000,      -- default per-request CPU time limit; 0 = none
+  timeout_ms = 5000,      -- default per-request time limit; 0 = none
   memory_kb = 65536,      -- default Lua heap limit (KiB); 0 = none
   output_cap = 1048576,   -- max bytes of captured print output per request
   rep_cap = 16777216,     -- max bytes one string.rep call may produce
@@ -58,21 +79,31 @@ local limits = {
 
 local HOOK_COUNT = 1000   -- the hook fires every HOOK_COUNT VM instructions
 local DEEP_STACK = 100000 -- over the heap limit with a call stack this deep: "stack overflow"
+local MAX_PCALL_DEPTH = 200 -- nested pcall/xpcall per coroutine (the C-stack limit of lua.c)
 
 ---------------------------------------------------------------------------------------------
 -- Per-request state (shared upvalues of the hook and the sandbox wrappers)
 ---------------------------------------------------------------------------------------------
-local reqno = 0           -- request counter: tells the hook which coroutines are armed stale
-local deadline = huge     -- os.clock() value after which the request times out
+local deadline = huge     -- clock() value after which the request times out
 local memlimit = huge     -- heap limit in KiB for the current request
 local req_timeout_ms = 0  -- for the messages
 local req_memory_kb = 0
 local timed_out = false   -- set by the hook: the deadline passed during this request
 local mem_flag = false    -- set by the hook: the heap is over its limit (cleared when back under)
 
--- Coroutines whose hook fires on every instruction ("armed" after a timeout or memory error),
--- mapped to the request number that armed them.
+-- Coroutines whose hook fires on every instruction ("armed"): after a timeout or a memory
+-- error (so a pcall loop cannot run on), or asked by the GC canary for a check. run() puts
+-- the ones left from an older request back on the count hook before user code runs again.
 local armed = setmetatable({}, { __mode = "k" })
+local any_armed = false
+
+local hook -- the limit hook, below
+
+local function arm(co)
+  armed[co] = true
+  any_armed = true
+  sethook(co, hook, "", 1)
+end
 
 -- Coroutines in which the hook raised an error, mapped to that error. An error raised inside
 -- a hook leaves the hook machinery switched off in that coroutine (Lua restores it only where
@@ -88,25 +119,13 @@ local function memory_message()
   return format("memory: Lua heap exceeded the limit of %d KiB", req_memory_kb)
 end
 
--- The limit hook. Installed (count hook) on every coroutine that runs user code. Runs in the
--- user coroutine, never on the host's main thread.
-local hook
+-- The limit hook: a count hook on every coroutine that runs user code, so it runs in the
+-- user coroutine, never on the host's main thread. It reads the CURRENT request's limits.
 hook = function()
-  local co = co_running()
-  local a = armed[co]
-  if a and a ~= reqno then
-    -- armed during an older request: this request starts with a clean slate
-    armed[co] = nil
-    a = nil
-    sethook(co, hook, "", HOOK_COUNT)
-  end
   if clock() > deadline then
     timed_out = true
-    if not a then
-      -- keep firing on every instruction: a pcall loop cannot run on after the deadline
-      armed[co] = reqno
-      sethook(co, hook, "", 1)
-    end
+    local co = co_running()
+    if not armed[co] then arm(co) end
     local msg = timeout_message()
     hook_err[co] = msg
     error(msg, 0)
@@ -114,29 +133,57 @@ hook = function()
   if collectgarbage("count") > memlimit then
     collectgarbage("collect")
     if collectgarbage("count") > memlimit then
+      local co = co_running()
       -- A very deep Lua call stack is what filled the heap: report it the way Lua
       -- would have a little later (its own limit is ~1M levels), as a runtime error.
       if getinfo(DEEP_STACK, "") then
-        hook_err[co] = "stack overflow"
-        error("stack overflow", 2)
+        local msg = "stack overflow"
+        local w = getinfo(2, "Sl") -- the interrupted function
+        if w and w.currentline > 0 and w.short_src ~= HOST_SHORT_SRC then
+          msg = w.short_src .. ":" .. w.currentline .. ": " .. msg
+        end
+        hook_err[co] = msg
+        error(msg, 0)
       end
       mem_flag = true
-      if not a then
-        armed[co] = reqno
-        sethook(co, hook, "", 1)
-      end
+      if not armed[co] then arm(co) end
       local msg = memory_message()
       hook_err[co] = msg
       error(msg, 0)
     end
   end
-  if a then
-    -- armed for memory in this request and the heap is back under the limit: disarm
-    armed[co] = nil
-    mem_flag = false
-    sethook(co, hook, "", HOOK_COUNT)
+  if any_armed then
+    local co = co_running()
+    if armed[co] then
+      -- within the limits (a memory error is over, or a canary check): back to the count
+      armed[co] = nil
+      mem_flag = false
+      sethook(co, hook, "", HOOK_COUNT)
+    end
   end
 end
+
+-- Puts coroutines armed during an older request back on the count hook.
+local function disarm_all()
+  for co in next, armed do
+    armed[co] = nil
+    sethook(co, hook, "", HOOK_COUNT)
+  end
+  any_armed = false
+end
+
+-- GC canary: a host object whose finalizer runs once per GC cycle. One instruction can grow
+-- the heap a lot (`s = s .. s` doubles it), far faster than every HOOK_COUNT instructions; a
+-- GC cycle completes about every time the heap doubles, so the canary asks the hook of the
+-- running user coroutine to check the limits at its next instruction. (Finalizers run with
+-- hooks off and their errors are only warnings: this one never raises.)
+local canary_mt = {}
+canary_mt.__gc = function()
+  local co = co_running()
+  if gethook(co) == hook and not armed[co] then arm(co) end
+  setmetatable({}, canary_mt) -- the canary for the next cycle
+end
+setmetatable({}, canary_mt)
 
 ---------------------------------------------------------------------------------------------
 -- Number to text like lua_tostring (no metamethods involved)
@@ -159,103 +206,171 @@ end
 local TRUNC_MARK = "\n...[output truncated]\n"
 local out, out_n, out_len, out_trunc = {}, 0, 0, false
 
+-- Runs in the user coroutine, where the hook may raise between any two instructions: the
+-- piece is stored before out_n counts it, so out[1..out_n] never has a hole.
 local function out_add(s)
   local l = #s
-  if out_len + l > limits.output_cap then
-    local room = limits.output_cap - out_len
-    if room > 0 then
-      out_n = out_n + 1
-      out[out_n] = sub(s, 1, room)
-    end
-    out_n = out_n + 1
-    out[out_n] = TRUNC_MARK
-    out_len = limits.output_cap
+  local cap = limits.output_cap
+  if out_len + l > cap then
     out_trunc = true
-  else
+    local room = cap - out_len
+    out_len = cap
+    if room > 0 then
+      out[out_n + 1] = sub(s, 1, room)
+      out_n = out_n + 1
+    end
+    out[out_n + 1] = TRUNC_MARK
     out_n = out_n + 1
-    out[out_n] = s
+  else
+    out[out_n + 1] = s
+    out_n = out_n + 1
     out_len = out_len + l
   end
+end
+
+local function out_reset()
+  out, out_n, out_len, out_trunc = {}, 0, 0, false
 end
 
 local function out_take()
   if out_n == 0 then return "" end
   local s = out_n == 1 and out[1] or concat(out, "", 1, out_n)
-  for i = 1, out_n do out[i] = nil end
+  if out_n > 64 then
+    out = {} -- a table never shrinks its array part: a big one would count against the heap limit
+  else
+    for i = 1, out_n do out[i] = nil end
+  end
   out_n = 0
   return s
 end
 
--- Runs in the user coroutine: tostring may call a user __tostring, under the hook.
+---------------------------------------------------------------------------------------------
+-- Sandbox wrappers
+--
+-- They run in the user coroutine, under the hook. They check arguments themselves and raise
+-- with error(msg, 2), so messages carry the user's position, as the real functions' do (a C
+-- function raising from here would name this script). They call no pcall around user code:
+-- see the pcall comment below.
+---------------------------------------------------------------------------------------------
+local env -- the current sandbox environment (rebuilt by 'Z')
+
+local function argerror(i, fname, expected, v, present)
+  error(format("bad argument #%d to '%s' (%s expected, got %s)", i, fname, expected,
+    present and type(v) or "no value"), 3)
+end
+
+-- print: captured. tostring as luaL_tolstring does it, with the __tostring call made here
+-- (a "must return a string" error then names the user's line, as the real print's does).
+local function tostr(v)
+  local mt = getmetatable_raw(v)
+  if mt ~= nil then
+    local f = rawget(mt, "__tostring")
+    if f ~= nil then
+      local r = f(v)
+      local tr = type(r)
+      if tr == "string" then return r end
+      if tr == "number" then return num2str(r) end
+      error("'__tostring' must return a string", 3)
+    end
+  end
+  return tostring(v)
+end
+
 local function sb_print(...)
   if out_trunc then return end
   local n = select("#", ...)
   if n == 1 then
-    out_add(tostring((...)))
+    out_add(tostr((...)))
   elseif n > 1 then
     local args = pack(...)
     for i = 1, n do
       if i > 1 then out_add("\t") end
       if out_trunc then return end
-      out_add(tostring(args[i]))
+      out_add(tostr(args[i]))
       if out_trunc then return end
     end
   end
   if not out_trunc then out_add("\n") end
 end
 
----------------------------------------------------------------------------------------------
--- Sandbox wrappers
----------------------------------------------------------------------------------------------
-local env -- the current sandbox environment (rebuilt by 'Z')
-
 -- load: text only; the environment is the sandbox unless one is passed (even nil).
--- (The upvalue is named `load`, so argument errors name 'load' as the real one does.)
-local function sb_load(chunk, chunkname, mode, ...)
-  if select("#", ...) > 0 then
-    return load(chunk, chunkname, "t", (...))
+local function sb_load(...)
+  local nargs = select("#", ...)
+  local chunk, chunkname = ...
+  local tc = type(chunk)
+  if tc ~= "string" and tc ~= "number" and tc ~= "function" then
+    argerror(1, "load", "function", chunk, nargs >= 1)
+  end
+  local tn = type(chunkname)
+  if tn ~= "nil" and tn ~= "string" and tn ~= "number" then
+    argerror(2, "load", "string", chunkname, true)
+  end
+  if nargs >= 4 then
+    return load(chunk, chunkname, "t", (select(4, ...)))
   end
   return load(chunk, chunkname, "t", env)
 end
 
-local function sb_setmetatable(t, mt)
-  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+local function sb_setmetatable(...)
+  local nargs = select("#", ...)
+  local t, mt = ...
+  if type(t) ~= "table" then argerror(1, "setmetatable", "table", t, nargs >= 1) end
+  if mt ~= nil and type(mt) ~= "table" then
+    argerror(2, "setmetatable", "nil or table", mt, nargs >= 2)
+  end
+  local old = getmetatable_raw(t)
+  if old ~= nil and rawget(old, "__metatable") ~= nil then
+    error("cannot change a protected metatable", 2)
+  end
+  if mt ~= nil and rawget(mt, "__gc") ~= nil then
     error("__gc metamethods are not allowed in the sandbox", 2)
   end
   return setmetatable(t, mt)
 end
 
-local GC_ALLOWED = { count = true, collect = true, step = true, isrunning = true }
 local function sb_collectgarbage(opt, ...)
-  if opt == nil then opt = "collect" end
-  if GC_ALLOWED[opt] then
-    return collectgarbage(opt, ...)
+  if opt == nil or opt == "collect" then return collectgarbage("collect") end
+  if opt == "count" or opt == "isrunning" then return collectgarbage(opt) end
+  if opt == "step" then
+    local n = ...
+    if n == nil then return collectgarbage("step") end
+    local ni = (type(n) == "number" or type(n) == "string") and tonumber(n)
+    ni = ni and tointeger(ni)
+    if not ni then argerror(2, "collectgarbage", "number", n, true) end
+    return collectgarbage("step", ni)
   end
   error(format("collectgarbage option '%s' is not allowed in the sandbox",
     type(opt) == "string" and opt or type(opt)), 2)
 end
 
 -- coroutine.create / wrap: install the limit hook on every coroutine user code makes.
-local function sb_co_create(f)
-  if type(f) ~= "function" then
-    error(format("bad argument #1 to 'create' (function expected, got %s)", type(f)), 2)
-  end
+local function sb_co_create(...)
+  local f = ...
+  if type(f) ~= "function" then argerror(1, "create", "function", f, select("#", ...) >= 1) end
   local co = co_create(f)
   sethook(co, hook, "", HOOK_COUNT)
   return co
 end
 
--- Closes a coroutine unless the hook killed it (see hook_err).
+-- coroutine.close, except for a coroutine the hook killed (see hook_err): that one is only
+-- marked closed (its pending __close handlers never run), and the first close reports the
+-- hook's error, as closing a coroutine that died of an error does.
 local function safe_close(co)
-  if hook_err[co] and co_status(co) == "dead" then
-    return false, hook_err[co]
+  local he = hook_err[co]
+  if he ~= nil and co_status(co) == "dead" then
+    hook_err[co] = false
+    if he then return false, he end
+    return true
   end
   return co_close(co)
 end
 
-local function sb_co_close(co)
-  if type(co) ~= "thread" then
-    error(format("bad argument #1 to 'close' (coroutine expected, got %s)", type(co)), 2)
+local function sb_co_close(...)
+  local co = ...
+  if type(co) ~= "thread" then argerror(1, "close", "coroutine", co, select("#", ...) >= 1) end
+  local st = co_status(co)
+  if st == "running" or st == "normal" then
+    error("cannot close a " .. st .. " coroutine", 2)
   end
   return safe_close(co)
 end
@@ -274,10 +389,9 @@ local function wrap_ret(co, ok, ...)
   error(e, 0)
 end
 
-local function sb_co_wrap(f)
-  if type(f) ~= "function" then
-    error(format("bad argument #1 to 'wrap' (function expected, got %s)", type(f)), 2)
-  end
+local function sb_co_wrap(...)
+  local f = ...
+  if type(f) ~= "function" then argerror(1, "wrap", "function", f, select("#", ...) >= 1) end
   local co = co_create(f)
   sethook(co, hook, "", HOOK_COUNT)
   return function(...)
@@ -285,17 +399,44 @@ local function sb_co_wrap(f)
   end
 end
 
+-- pcall / xpcall: at most MAX_PCALL_DEPTH nested per coroutine. On lua.c's main thread the
+-- C-stack limit (200) bounds them. In a coroutine, a pcall that catches an error does not
+-- stay on the C stack (Lua 5.4 "unrolls" the frames below it), so nothing bounds them, and
+-- unwinding N nested pcalls one by one (what the armed hook makes happen after a timeout)
+-- costs O(N^2) inside Lua: ~30 s for 140k levels. (For the same reason the wrappers here
+-- call no pcall around user code: those would be unbounded catchers too.)
+local pdepth = setmetatable({}, { __mode = "k" }) -- coroutine -> nested pcall/xpcall count
+local PCALL_OVERFLOW = format("stack overflow (more than %d nested pcall/xpcall)", MAX_PCALL_DEPTH)
+
+local function pcall_ret(co, d, ...)
+  pdepth[co] = d
+  return ...
+end
+
+local function sb_pcall(...)
+  if select("#", ...) == 0 then error("bad argument #1 to 'pcall' (value expected)", 2) end
+  local co = co_running()
+  local d = pdepth[co] or 0
+  if d >= MAX_PCALL_DEPTH then return false, PCALL_OVERFLOW end
+  pdepth[co] = d + 1
+  return pcall_ret(co, d, pcall(...))
+end
+
 -- xpcall: a message handler is called where the error is raised; for an error raised by
 -- the limit hook that is inside the hook, where no hook fires. The handler is skipped then.
 local function sb_xpcall(f, msgh, ...)
   if type(msgh) ~= "function" then
-    return xpcall(f, msgh, ...) -- raises the usual argument error
+    argerror(2, "xpcall", "function", msgh, msgh ~= nil or select("#", ...) > 0)
   end
-  return xpcall(f, function(e)
+  local co = co_running()
+  local d = pdepth[co] or 0
+  if d >= MAX_PCALL_DEPTH then return false, PCALL_OVERFLOW end
+  pdepth[co] = d + 1
+  return pcall_ret(co, d, xpcall(f, function(e)
     local caller = getinfo(3, "f")
     if caller and caller.func == hook then return e end
     return msgh(e)
-  end, ...)
+  end, ...))
 end
 
 -- string.rep: refuse results over rep_cap (it runs in C, where the hook never fires).
@@ -370,7 +511,7 @@ end
 local function new_env()
   local e = {
     assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
-    pcall = pcall, xpcall = sb_xpcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
+    pcall = sb_pcall, xpcall = sb_xpcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
     rawset = rawset, select = select, tonumber = tonumber, tostring = tostring, type = type,
     getmetatable = getmetatable, setmetatable = sb_setmetatable, print = sb_print,
     load = sb_load, collectgarbage = sb_collectgarbage, _VERSION = LUA_VERSION,
@@ -402,11 +543,15 @@ ESC["\127"] = "\\u007f"
 local ESC_PAT = '[%c"\\]' -- %c: bytes 0-31 and 127 in the C locale
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local B64C, B64PAIR = {}, {}
+local B64C, B64PAIR = {}, nil
 for i = 0, 63 do B64C[i] = sub(B64, i + 1, i + 1) end
-for i = 0, 4095 do B64PAIR[i] = B64C[i >> 6] .. B64C[i & 63] end
 
 local function base64(s)
+  if not B64PAIR then
+    -- 12 bits -> 2 characters; built on first use (1.6 ms: not worth it at every VM start)
+    B64PAIR = {}
+    for i = 0, 4095 do B64PAIR[i] = B64C[i >> 6] .. B64C[i & 63] end
+  end
   local n = #s
   local full = n - n % 3
   local chunks, cn = {}, 0
@@ -498,6 +643,17 @@ local function enc_check()
 end
 
 local enc_value
+
+-- Empties the piece buffer (a new table if it grew: arrays never shrink) and the path set.
+local function encoder_reset()
+  if bn > 64 then
+    buf = {}
+  else
+    for i = 1, bn do buf[i] = nil end
+  end
+  bn = 0
+  if next(onpath) ~= nil then onpath = {} end
+end
 
 local function enc_table(t, depth)
   if onpath[t] then
@@ -604,16 +760,10 @@ local function encode_results(n, ...)
   bn = bn + 1
   buf[bn] = "]"
   local s = concat(buf, "", 1, bn)
-  for i = 1, bn do buf[i] = nil end
-  bn = 0
+  encoder_reset()
   return s
 end
 
-local function encoder_reset()
-  for i = 1, bn do buf[i] = nil end
-  bn = 0
-  for t in next, onpath do onpath[t] = nil end
-end
 
 ---------------------------------------------------------------------------------------------
 -- Replies
@@ -624,7 +774,8 @@ local function send_k(id, payload)
 end
 
 local function send_r(id, n, json, output, trunc)
-  local pre = format("%d %d %d %d\n", n, #json, #output, trunc and 1 or 0)
+  -- (integer .. string gives the same decimal text as %d, and is cheaper than format)
+  local pre = n .. " " .. #json .. " " .. #output .. (trunc and " 1\n" or " 0\n")
   fwrite(stdout, "R", id, format("%08x\n", #pre + #json + #output), pre, json, output)
   fflush(stdout)
 end
@@ -654,16 +805,18 @@ local function user_traceback(co)
   local tb = traceback(co)
   if type(tb) ~= "string" then return "" end
   if not find(tb, HOST_SRC, 1, true) then return tb end
-  local lines, n = {}, 0
+  local lines, n, dropped = {}, 0, false
   for line in gmatch(tb, "[^\n]+") do
     if find(line, HOST_SRC, 1, true) == 1 then
       while n > 1 and find(lines[n], "^\t%[C%]:") do
         lines[n] = nil
         n = n - 1
       end
-    else
+      dropped = true
+    elseif not (dropped and line == "\t(...tail calls...)") then
       n = n + 1
       lines[n] = line
+      dropped = false
     end
   end
   return concat(lines, "\n", 1, n)
@@ -696,7 +849,7 @@ local function finish(id, co, ok, ...)
   local n = select("#", ...)
   local json
   if n == 1 and type((...)) == "number" and mtype((...)) == "integer" then
-    json = "[" .. format("%d", (...)) .. "]" -- the common case, short
+    json = "[" .. (...) .. "]" -- the common case, short (integer .. string is its %d text)
   else
     enc_deadline = deadline
     enc_memlimit = memlimit == huge and huge or memlimit * 4
@@ -719,9 +872,10 @@ local function finish(id, co, ok, ...)
 end
 
 local function run(id, fn, tms, mkb)
-  reqno = reqno + 1
+  if any_armed then disarm_all() end
   timed_out, mem_flag = false, false
-  out_n, out_len, out_trunc = 0, 0, false
+  if out_n > 0 then out_reset() end
+  out_len, out_trunc = 0, false
   if tms == 0 then tms = limits.timeout_ms end
   if mkb == 0 then mkb = limits.memory_kb end
   req_timeout_ms, req_memory_kb = tms, mkb
@@ -825,6 +979,18 @@ local function op_name(op)
   return format("byte 0x%02x", byte(op))
 end
 
+-- A handler failed in host code (in practice: an allocation failed under an OS memory limit).
+local function host_failure(id, err)
+  encoder_reset()
+  out_reset()
+  collectgarbage("collect")
+  if err == "not enough memory" then
+    send_x(id, "memory", "not enough memory")
+  else
+    send_x(id, "runtime", "host error: " .. error_message(err))
+  end
+end
+
 -- Skips len payload bytes that could not be read in one piece.
 local function skip(len)
   while len > 0 do
@@ -862,16 +1028,9 @@ while true do
     local handler = handlers[op]
     if handler then
       local ok, err = pcall(handler, id, payload)
-      if not ok then
-        -- a failure in host code (in practice: an allocation failed)
-        encoder_reset()
-        out_take()
-        collectgarbage("collect")
-        if err == "not enough memory" then
-          send_x(id, "memory", "not enough memory")
-        else
-          send_x(id, "runtime", "host error: " .. error_message(err))
-        end
+      if not ok and not pcall(host_failure, id, err) then
+        fwrite(stderr, "vmhost: cannot reply after a host failure, exiting\n")
+        exit(3)
       end
     else
       send_x(id, "protocol", "unknown op " .. op_name(op))
