@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using LuaActors.Process;
 
 namespace LuaActors.Backends;
@@ -36,14 +37,17 @@ public interface IVmInstance
     void Kill();
 }
 
+// An instance outlives its actor by a moment (the kill is asynchronous): its last notices
+// reach a stopped actor, which is expected, hence IDeadLetterSuppression.
+
 /// <summary>A frame from the instance. <see cref="Generation"/> tells stale instances apart.</summary>
-public sealed record InstanceFrameReceived(int Generation, Frame Frame);
+public sealed record InstanceFrameReceived(int Generation, Frame Frame) : IDeadLetterSuppression;
 
 /// <summary>The instance ended; the exit code is null when it was killed or never reported.</summary>
-public sealed record InstanceExited(int Generation, int? ExitCode, string Description);
+public sealed record InstanceExited(int Generation, int? ExitCode, string Description) : IDeadLetterSuppression;
 
 /// <summary>A line the interpreter wrote to stderr (drained always: a full pipe would block it).</summary>
-public sealed record InstanceStderrLine(int Generation, string Line);
+public sealed record InstanceStderrLine(int Generation, string Line) : IDeadLetterSuppression;
 
 /// <summary>The instance broke the frame protocol; it is killed and restarted.</summary>
 public sealed record InstanceProtocolError(int Generation, string Problem);

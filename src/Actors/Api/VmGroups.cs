@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace LuaActors.Api;
+
+/// <summary>One VM's (or one input's) outcome in a group operation: a result or its error, never both.</summary>
+public sealed record GroupItemResult(int Index, string VmId, ExecuteResult? Result, LuaActorsException? Error)
+{
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>
+/// VM groups for parallel work: VMs <c>NAME-1..N</c> (spread over the cluster by sharding, like
+/// any VMs). Every operation reports per VM: one failure never hides the others' results.
+/// </summary>
+public static class VmGroups
+{
+    /// <summary>Creates VMs <c>group-1</c>…<c>group-count</c>; if one cannot be created, the others are removed again.</summary>
+    public static async Task<IReadOnlyList<LuaVm>> CreateGroupAsync(
+        this VmManager manager, string group, int count, VmOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var creations = Enumerable.Range(1, count)
+            .Select(i => manager.CreateVmAsync($"{group}-{i}", options, cancellationToken))
+            .ToList();
+        try
+        {
+            return await Task.WhenAll(creations).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var created in creations.Where(c => c.IsCompletedSuccessfully))
+            {
+                await manager.RemoveVmAsync(created.Result.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The ids of the group's VMs, in member order.</summary>
+    public static async Task<IReadOnlyList<string>> GroupMembersAsync(
+        this VmManager manager, string group, CancellationToken cancellationToken = default)
+    {
+        var member = new Regex("^" + Regex.Escape(group) + "-([0-9]+)$");
+        return (await manager.ListVmsAsync(cancellationToken).ConfigureAwait(false))
+            .Select(vm => (vm.VmId, Match: member.Match(vm.VmId)))
+            .Where(vm => vm.Match.Success)
+            .OrderBy(vm => long.Parse(vm.Match.Groups[1].Value, CultureInfo.InvariantCulture))
+            .Select(vm => vm.VmId)
+            .ToList();
+    }
+
+    /// <summary>Runs <paramref name="code"/> on every VM of the group at once; one result or error per VM.</summary>
+    public static async Task<IReadOnlyList<GroupItemResult>> BroadcastAsync(
+        this VmManager manager, string group, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var members = await RequireMembersAsync(manager, group, cancellationToken).ConfigureAwait(false);
+        return await Task.WhenAll(members.Select((vmId, index) =>
+            RunAsync(manager, index, vmId, code, options, cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Spreads <paramref name="inputs"/> over the group's VMs (round robin, all in flight at once)
+    /// and returns one result per input, in input order. <paramref name="code"/> is a chunk that
+    /// gets its input as <c>...</c> (e.g. <c>local n = ... return n * n</c>); inputs are converted
+    /// to Lua values through JSON (numbers, strings, booleans, null, arrays, objects).
+    /// </summary>
+    public static async Task<IReadOnlyList<GroupItemResult>> MapAsync<TInput>(
+        this VmManager manager, string group, string code, IEnumerable<TInput> inputs,
+        ExecuteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var members = await RequireMembersAsync(manager, group, cancellationToken).ConfigureAwait(false);
+        var calls = inputs.Select((input, index) =>
+        {
+            var chunk = $"return (function(...)\n{code}\nend)({LuaLiteral.FromJson(JsonSerializer.SerializeToElement(input))})";
+            return RunAsync(manager, index, members[index % members.Count], chunk, options, cancellationToken);
+        }).ToList();
+        return await Task.WhenAll(calls).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes every VM of the group; returns how many.</summary>
+    public static async Task<int> RemoveGroupAsync(this VmManager manager, string group, CancellationToken cancellationToken = default)
+    {
+        var members = await manager.GroupMembersAsync(group, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(members.Select(id => manager.RemoveVmAsync(id, cancellationToken))).ConfigureAwait(false);
+        return members.Count;
+    }
+
+    private static async Task<IReadOnlyList<string>> RequireMembersAsync(VmManager manager, string group, CancellationToken cancellationToken)
+    {
+        var members = await manager.GroupMembersAsync(group, cancellationToken).ConfigureAwait(false);
+        return members.Count > 0
+            ? members
+            : throw new VmNotFoundException(group, $"no VMs in group '{group}' (expected ids {group}-1, {group}-2, …)");
+    }
+
+    private static async Task<GroupItemResult> RunAsync(
+        VmManager manager, int index, string vmId, string code, ExecuteOptions? options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new GroupItemResult(index, vmId, await manager.ExecuteAsync(vmId, code, options, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (LuaActorsException e)
+        {
+            return new GroupItemResult(index, vmId, null, e);
+        }
+    }
+}
+
+/// <summary>JSON values as Lua source literals (for passing inputs into a chunk).</summary>
+internal static class LuaLiteral
+{
+    public static string FromJson(JsonElement value)
+    {
+        var text = new StringBuilder();
+        Write(text, value);
+        return text.ToString();
+    }
+
+    private static void Write(StringBuilder text, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null or JsonValueKind.Undefined:
+                text.Append("nil");
+                break;
+            case JsonValueKind.True:
+                text.Append("true");
+                break;
+            case JsonValueKind.False:
+                text.Append("false");
+                break;
+            case JsonValueKind.Number:
+                // JSON number syntax is valid Lua; a dot or exponent makes it a float there too.
+                text.Append(value.GetRawText());
+                break;
+            case JsonValueKind.String:
+                WriteString(text, value.GetString()!);
+                break;
+            case JsonValueKind.Array:
+                text.Append('{');
+                foreach (var item in value.EnumerateArray())
+                {
+                    Write(text, item);
+                    text.Append(',');
+                }
+
+                text.Append('}');
+                break;
+            default:
+                text.Append('{');
+                foreach (var property in value.EnumerateObject())
+                {
+                    text.Append('[');
+                    WriteString(text, property.Name);
+                    text.Append("]=");
+                    Write(text, property.Value);
+                    text.Append(',');
+                }
+
+                text.Append('}');
+                break;
+        }
+    }
+
+    private static void WriteString(StringBuilder text, string value)
+    {
+        text.Append('"');
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            // Decimal escapes for everything outside printable ASCII: safe in any Lua source.
+            if (b is >= 0x20 and < 0x7f && b != '"' && b != '\\')
+            {
+                text.Append((char)b);
+            }
+            else
+            {
+                text.Append('\\').Append(b.ToString("000", CultureInfo.InvariantCulture));
+            }
+        }
+
+        text.Append('"');
+    }
+}
