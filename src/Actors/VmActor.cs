@@ -68,9 +68,26 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         Execute,
         Ping,
         Reset,
+        SessionInput,
     }
 
-    private sealed record Pending(uint Id, PendingKind Kind, IActorRef ReplyTo, int TimeoutMs);
+    private sealed record Pending(uint Id, PendingKind Kind, IActorRef ReplyTo, int TimeoutMs, string? SessionId = null, string? Input = null);
+
+    /// <summary>
+    /// An attached interactive session. Its lines are evaluated one at a time (a line may finish
+    /// the chunk of the lines before it): <see cref="Unfinished"/> holds an incomplete chunk,
+    /// <see cref="Queued"/> the lines that wait for the one being evaluated.
+    /// </summary>
+    private sealed class Session(IActorRef client)
+    {
+        public IActorRef Client { get; } = client;
+
+        public string Unfinished { get; set; } = "";
+
+        public bool Evaluating { get; set; }
+
+        public Queue<(string Line, IActorRef Sender)> Queued { get; } = new();
+    }
 
     private const int StderrTailLines = 5;
 
@@ -83,6 +100,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
     private readonly Queue<(IVmCommand Command, IActorRef Sender)> _waiting = new();
     private readonly Queue<long> _recentRestarts = new();
     private readonly Queue<string> _stderrTail = new();
+    private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly string _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
     private VmSpec? _spec;
@@ -139,6 +157,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             }
         });
         Receive<CheckDeadline>(_ => OnCheckDeadline());
+        Receive<Terminated>(terminated => DropSessionsOf(terminated.ActorRef));
         Receive<GetVmInfo>(_ => Sender.Tell(Info()));
         Receive<IVmCommand>(command => Handle(command, Sender));
     }
@@ -175,6 +194,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
 
         _creator?.Tell(stopped);
+        if (!_handingOff)
+        {
+            // On a hand-over the sessions follow the VM to its new node instead.
+            TellSessions(new VmStopped(_vmId, $"VM '{_vmId}' was removed or stopped"));
+        }
     }
 
     // ---- the spec ----------------------------------------------------------------------------
@@ -342,6 +366,33 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             case RemoveVm:
                 OnRemove(sender);
                 break;
+            case AttachSession attach:
+                _sessions[attach.SessionId] = new Session(sender);
+                Context.Watch(sender);
+                sender.Tell(new SessionAttached(_vmId, attach.SessionId, _sessions.Keys.ToList()));
+                break;
+            case DetachSession detach:
+                if (_sessions.Remove(detach.SessionId, out var detached) && !_sessions.Values.Any(s => s.Client.Equals(detached.Client)))
+                {
+                    Context.Unwatch(detached.Client);
+                }
+
+                sender.Tell(new SessionDetached(_vmId, detach.SessionId));
+                break;
+            case SendSessionInput input when _sessions.TryGetValue(input.SessionId, out var session):
+                if (session.Evaluating)
+                {
+                    session.Queued.Enqueue((input.Line, sender));
+                }
+                else
+                {
+                    EvaluateSessionLine(input.SessionId, session, input.Line, sender);
+                }
+
+                break;
+            case SendSessionInput input:
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, $"session '{input.SessionId}' is not attached to VM '{_vmId}'"));
+                break;
             default:
                 sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest,
                     $"a VM does not handle {command.GetType().Name}"));
@@ -349,7 +400,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Write(byte op, PendingKind kind, IActorRef replyTo, int timeoutMs, string preamble = "", string body = "")
+    private void Write(
+        byte op, PendingKind kind, IActorRef replyTo, int timeoutMs, string preamble = "", string body = "",
+        string? sessionId = null, string? input = null)
     {
         var id = ++_nextId;
         var frame = preamble.Length == 0 && body.Length == 0
@@ -360,7 +413,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             _headStartedAt = Stopwatch.GetTimestamp();
         }
 
-        _pending.Enqueue(new Pending(id, kind, replyTo, timeoutMs));
+        _pending.Enqueue(new Pending(id, kind, replyTo, timeoutMs, sessionId, input));
         _instance!.Send(frame);
         if (!_deadlineTimerOn)
         {
@@ -483,6 +536,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             case PendingKind.Ready:
                 OnReady();
                 break;
+            case PendingKind.SessionInput:
+                OnSessionInputEvaluated(head, Replies.FromExecution(_vmId, frame));
+                break;
         }
 
         if (_handingOff && !_pending.Any(p => IsUserRequest(p.Kind)))
@@ -520,7 +576,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         if (restarted)
         {
             _log.Info("VM {0} answers again after restart {1} ({2})", _vmId, _restarts, _lastError);
-            Context.System.EventStream.Publish(new VmRestarted(_vmId, _restarts, _lastError ?? ""));
+            var restartedEvent = new VmRestarted(_vmId, _restarts, _lastError ?? "");
+            Context.System.EventStream.Publish(restartedEvent);
+            TellSessions(restartedEvent);
         }
 
         while (_state == VmState.Running && _waiting.TryDequeue(out var waiting))
@@ -599,6 +657,16 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
         _pending.Clear();
         _killedForTimeout = null;
+        foreach (var (sessionId, session) in _sessions)
+        {
+            // A chunk half typed into the dead process is gone; lines still queued go to the new one.
+            session.Evaluating = false;
+            session.Unfinished = "";
+            while (session.Queued.TryDequeue(out var queued))
+            {
+                _waiting.Enqueue((new SendSessionInput(_vmId, sessionId, queued.Line), queued.Sender));
+            }
+        }
         _stderrTail.Clear();
 
         if (_creator is not null)
@@ -670,7 +738,77 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
     }
 
-    private static bool IsUserRequest(PendingKind kind) => kind is PendingKind.Execute or PendingKind.Ping or PendingKind.Reset;
+    private static bool IsUserRequest(PendingKind kind) =>
+        kind is PendingKind.Execute or PendingKind.Ping or PendingKind.Reset or PendingKind.SessionInput;
+
+    // ---- sessions --------------------------------------------------------------------------
+
+    private void EvaluateSessionLine(string sessionId, Session session, string line, IActorRef sender)
+    {
+        // Like lua -i: the lines of an unfinished chunk are read again with the next line.
+        var chunk = session.Unfinished.Length > 0 ? session.Unfinished + "\n" + line : line;
+        session.Evaluating = true;
+        Write(Frame.Ops.Eval, PendingKind.SessionInput, sender, _timeoutMs, $"{_timeoutMs} 0\n", chunk, sessionId, chunk);
+    }
+
+    private void OnSessionInputEvaluated(Pending request, ILuaActorsMessage reply)
+    {
+        if (!_sessions.TryGetValue(request.SessionId!, out var session))
+        {
+            return;
+        }
+
+        session.Evaluating = false;
+        try
+        {
+            ReportSessionInput(request, session, reply);
+        }
+        finally
+        {
+            if (session.Queued.TryDequeue(out var next))
+            {
+                EvaluateSessionLine(request.SessionId!, session, next.Line, next.Sender);
+            }
+        }
+    }
+
+    private void ReportSessionInput(Pending request, Session session, ILuaActorsMessage reply)
+    {
+        if (reply is RequestFailed { Kind: ErrorKind.Incomplete })
+        {
+            session.Unfinished = request.Input!;
+            session.Client.Tell(new SessionInputEvaluated(_vmId, request.SessionId!, request.Input!, "", null, null, null, Incomplete: true));
+            return;
+        }
+
+        session.Unfinished = "";
+        TellSessions(reply switch
+        {
+            Executed executed => new SessionInputEvaluated(_vmId, request.SessionId!, request.Input!, executed.Output,
+                executed.Count > 0 ? executed.ValuesJson : null, null, null, Incomplete: false),
+            RequestFailed failed => new SessionInputEvaluated(_vmId, request.SessionId!, request.Input!, failed.Output,
+                null, failed.Kind, failed.Message, Incomplete: false),
+            _ => reply,
+        });
+    }
+
+    /// <summary>Every session sees the VM's story: everyone's inputs, outputs, restarts.</summary>
+    private void TellSessions(ILuaActorsMessage message)
+    {
+        foreach (var client in _sessions.Values.Select(s => s.Client).Distinct())
+        {
+            client.Tell(message);
+        }
+    }
+
+    /// <summary>A session's client died (its actor, its connection, its node): forget its sessions.</summary>
+    private void DropSessionsOf(IActorRef client)
+    {
+        foreach (var id in _sessions.Where(s => s.Value.Client.Equals(client)).Select(s => s.Key).ToList())
+        {
+            _sessions.Remove(id);
+        }
+    }
 
     private VmInfo Info()
     {
@@ -685,6 +823,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             _instance is null ? 0 : (long)Stopwatch.GetElapsedTime(_instanceStartedAt).TotalMilliseconds,
             pid is { } p ? ProcessMemory.ResidentBytes(p) : null,
             _pending.Count(p => IsUserRequest(p.Kind)) + _waiting.Count,
-            _lastError);
+            _lastError,
+            _sessions.Keys.Order(StringComparer.Ordinal).ToList());
     }
 }

@@ -37,7 +37,8 @@ public sealed record VmInfo(
     long UptimeMs,
     long? ResidentBytes,
     int PendingRequests,
-    string? LastError) : ILuaActorsMessage;
+    string? LastError,
+    IReadOnlyList<string>? Sessions = null) : ILuaActorsMessage;
 
 public sealed record ListVms : ILuaActorsMessage
 {

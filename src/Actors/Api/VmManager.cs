@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Configuration;
 using LuaActors.Cluster;
@@ -124,6 +125,29 @@ public sealed class VmManager : IAsyncDisposable
 
     public Task<VmPong> PingVmAsync(string vmId, CancellationToken cancellationToken = default) =>
         AskAsync<VmPong>(new PingVm(vmId), RequestTimeout(null), cancellationToken);
+
+    /// <summary>
+    /// Attaches an interactive session to the VM (several may be attached at once, from any
+    /// node). Dispose it, or <see cref="VmSession.DetachAsync"/>, to leave.
+    /// </summary>
+    public async Task<VmSession> AttachAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        var sessionId = "s-" + Guid.NewGuid().ToString("N")[..8];
+        var events = Channel.CreateUnbounded<ILuaActorsMessage>(new UnboundedChannelOptions { SingleReader = true });
+        var attached = new TaskCompletionSource<SessionAttached>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var actor = System.ActorOf(Sessions.SessionActor.Props(vmId, sessionId, Manager, events.Writer, attached), "session-" + sessionId);
+        try
+        {
+            await attached.Task.WaitAsync(_askTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            System.Stop(actor);
+            throw;
+        }
+
+        return new VmSession(this, vmId, sessionId, actor, events.Reader);
+    }
 
     /// <summary>Removes every VM; returns how many there were, once their processes are gone.</summary>
     public async Task<int> ShutdownAllAsync(CancellationToken cancellationToken = default) =>

@@ -60,6 +60,8 @@ public sealed class ShardedManagerActor : ReceiveActor
             }
         });
         Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
+        // A session's commands keep their sender (the session's actor): the VM sends its events there.
+        Receive<ISessionCommand>(command => _region.Forward(command));
         Receive<IVmCommand>(command => Relay(command, Sender));
     }
 

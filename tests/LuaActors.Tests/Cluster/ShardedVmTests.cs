@@ -39,6 +39,14 @@ public sealed class ShardedVmTests(Xunit.Abstractions.ITestOutputHelper output)
             }
         }
 
+        // Sessions work from any node to a VM on another node, and see each other.
+        var remoteVm = infos.Values.First(i => i.Node != TestCluster.AddressOf(cluster.Nodes[2]).ToString()).VmId;
+        await using var far = await cluster.Nodes[2].AttachAsync(remoteVm);
+        await using var near = await cluster.Nodes[0].AttachAsync(remoteVm);
+        await far.SendInputAsync("mark .. '!'");
+        Assert.Equal($"{remoteVm}!\n", await far.ReadOutputAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal($"[{far.SessionId}] > mark .. '!'\n{remoteVm}!\n", await near.ReadOutputAsync(TimeSpan.FromSeconds(20)));
+
         // The cluster-wide list, from any node, shows every VM and its node.
         var listed = await cluster.Nodes[2].ListVmsAsync();
         Assert.Equal(ids.Order(), listed.Select(v => v.VmId).Order());
