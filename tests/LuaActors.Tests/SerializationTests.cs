@@ -36,6 +36,15 @@ public sealed class SerializationTests : IDisposable
         new VmGaveUp("vm1", 11, "crashed"),
         Spec,
         Info,
+        Info with { Sessions = ["s-1", "s-2"] },
+        new AttachSession("vm1", "s-1"),
+        new SessionAttached("vm1", "s-1", ["s-1"]),
+        new DetachSession("vm1", "s-1"),
+        new SessionDetached("vm1", "s-1"),
+        new SendSessionInput("vm1", "s-1", "x = 1"),
+        new SessionInputEvaluated("vm1", "s-1", "1 +", "", null, ErrorKind.Incomplete, "eof", true),
+        new SessionInputEvaluated("vm1", "s-2", "x", "out", "[1]", null, null, false),
+        new VmStopped("vm1", "removed"),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);
