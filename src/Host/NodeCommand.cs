@@ -49,9 +49,9 @@ internal static class NodeCommand
         {
             return Usage.Fail(e.Message);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (NodeStartException e)
         {
-            Console.Error.WriteLine($"luaactors node: cannot start: {Innermost(e).Message}");
+            Console.Error.WriteLine($"luaactors node: {e.Message}");
             return 1;
         }
 
@@ -135,14 +135,4 @@ internal static class NodeCommand
             : throw new ArgumentException($"{option} needs a port number from 0 to 65535 (got '{value}')");
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    private static Exception Innermost(Exception e)
-    {
-        while (e.InnerException is not null)
-        {
-            e = e.InnerException;
-        }
-
-        return e;
-    }
 }

@@ -55,6 +55,13 @@ internal static class NodeConfig
                 throw new NodeOptionsException("the hostname is empty");
             }
 
+            if (System.Net.IPAddress.TryParse(hostname.Trim('[', ']'), out var ip)
+                && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)))
+            {
+                throw new NodeOptionsException(
+                    $"the hostname '{hostname}' is not an address other nodes can reach: give this machine's address or name");
+            }
+
             overrides.Add($"akka.remote.dot-netty.tcp.hostname = {Quote(hostname)}");
         }
 
@@ -101,17 +108,31 @@ internal static class NodeConfig
             : throw new NodeOptionsException($"the seed '{seed}' names the actor system '{address.System}': every node's is '{SystemName}'");
     }
 
+    /// <summary>
+    /// Refuses HOCON that would not stand on its own. Akka's parser is lenient: an unclosed '{'
+    /// or quote is accepted and would swallow the text laid after it (the options), and an
+    /// unclosed '[' makes it loop forever. So: parse with a deadline, with a marker key after
+    /// the text that must come out at the top level.
+    /// </summary>
     private static string Checked(string hocon, string origin)
     {
+        const string marker = "luaactors-end-of-config";
+        var parse = Task.Run(() => ConfigurationFactory.ParseString($"{hocon}\n\"{marker}\" = 1\n"));
         try
         {
-            ConfigurationFactory.ParseString(hocon);
-            return hocon;
+            if (!parse.Wait(TimeSpan.FromSeconds(5)))
+            {
+                throw new NodeOptionsException($"{origin} is not valid HOCON: the parser does not finish (an unclosed '['?)");
+            }
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (AggregateException failed)
         {
-            throw new NodeOptionsException($"{origin} is not valid HOCON: {e.Message}");
+            throw new NodeOptionsException($"{origin} is not valid HOCON: {failed.GetBaseException().Message}");
         }
+
+        return parse.Result.GetInt(marker, 0) == 1
+            ? hocon
+            : throw new NodeOptionsException($"{origin} is not valid HOCON: something is not closed (a '{{', a quote, a value)");
     }
 
     private static string Quote(string value) => JsonSerializer.Serialize(value);

@@ -34,24 +34,49 @@ internal static class NodeHost
                 "(--token TOKEN or LUAACTORS_TOKEN), or listen on 127.0.0.1");
         }
 
-        var manager = await VmManager.StartAsync(
-            new VmManagerOptions { SystemName = NodeConfig.SystemName, Config = hocon }, cancellationToken);
+        VmManager manager;
+        try
+        {
+            manager = await VmManager.StartAsync(
+                new VmManagerOptions { SystemName = NodeConfig.SystemName, Config = hocon }, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var remoting = config.GetConfig("akka.remote.dot-netty.tcp");
+            throw new NodeStartException(
+                $"cannot start the cluster node on {remoting.GetString("hostname")}:{remoting.GetInt("port")}: {Innermost(e).Message}", e);
+        }
+
         var system = manager.System;
         WebApplication? web = null;
         try
         {
             var cluster = Cluster.Get(system);
+            options.Output.WriteLine($"node: {cluster.SelfAddress}");
             system.ActorOf(ClusterEventLogger.Props(options.Output), "cluster-event-logger");
-            if (system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
+            var seeds = system.Settings.Config.GetStringList("akka.cluster.seed-nodes");
+            if (seeds.Count == 0)
             {
                 // No seeds: this node is a cluster of its own (its address is known only now, with port 0).
+                options.Output.WriteLine("seeds: none, this node is its own seed");
                 cluster.Join(cluster.SelfAddress);
+            }
+            else
+            {
+                options.Output.WriteLine($"seeds: {string.Join(", ", seeds)}");
             }
 
             web = BuildWebApplication(manager, endpoint, token);
-            await web.StartAsync(cancellationToken);
+            try
+            {
+                await web.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new NodeStartException($"the HTTP API cannot listen on {endpoint.Address}:{endpoint.Port}: {Innermost(e).Message}", e);
+            }
+
             var url = BoundUrl(web);
-            options.Output.WriteLine($"node: {cluster.SelfAddress}");
             options.Output.WriteLine($"http: {url}");
             return new RunningNode(manager, web, cluster.SelfAddress, url);
         }
@@ -97,6 +122,16 @@ internal static class NodeHost
             ?? throw new InvalidOperationException("the HTTP server reports no address");
         var uri = new Uri(bound);
         return HttpEndpoint.ClientUrl(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port);
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e;
     }
 
     private sealed class NoSignalsLifetime : IHostLifetime

@@ -33,3 +33,6 @@ internal sealed record NodeOptions
 
 /// <summary>The options cannot start a node (bad value, non-loopback HTTP without a token): exit code 2.</summary>
 internal sealed class NodeOptionsException(string message) : Exception(message);
+
+/// <summary>The node could not start (a port in use, say): exit code 1.</summary>
+internal sealed class NodeStartException(string message, Exception inner) : Exception(message, inner);

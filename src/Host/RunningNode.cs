@@ -10,6 +10,7 @@ internal sealed class RunningNode : IAsyncDisposable
 {
     private readonly WebApplication _web;
     private readonly Lazy<Task> _stop;
+    private readonly Lazy<Task> _stopHttp;
 
     public RunningNode(VmManager manager, WebApplication web, Address address, Uri httpUrl)
     {
@@ -22,18 +23,10 @@ internal sealed class RunningNode : IAsyncDisposable
         // Whatever starts CoordinatedShutdown (StopAsync, SIGTERM through Akka's own hook, an
         // operator's leave), the HTTP API stops taking requests first, letting those in flight
         // finish, before the node leaves the cluster and its VMs stop.
+        _stopHttp = new Lazy<Task>(StopHttpOnceAsync);
         CoordinatedShutdown.Get(System).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-http-api", async () =>
         {
-            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            try
-            {
-                await _web.StopAsync(drain.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Requests still running after the drain are cut off.
-            }
-
+            await _stopHttp.Value;
             return Done.Instance;
         });
     }
@@ -71,6 +64,21 @@ internal sealed class RunningNode : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
         await System.WhenTerminated;
+        // A downed node runs CoordinatedShutdown from a later phase: the HTTP API is still up.
+        await _stopHttp.Value;
         await _web.DisposeAsync();
+    }
+
+    private async Task StopHttpOnceAsync()
+    {
+        using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            await _web.StopAsync(drain.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Requests still running after the drain are cut off.
+        }
     }
 }

@@ -66,6 +66,26 @@ public sealed class NodeProcessTests
         }
     }
 
+    [Fact]
+    public async Task A_config_file_the_hocon_parser_never_finishes_exits_2()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "akka.cluster.roles = [a, b\n");
+        try
+        {
+            var result = await Cli.Wrap("dotnet")
+                .WithArguments(["exec", Program, "node", "--port", "0", "--http", "127.0.0.1:0", "--config", file])
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync();
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"{file} is not valid HOCON", result.StandardError);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Theory]
     [InlineData("the HTTP API would listen on 0.0.0.0", "--port", "0", "--http", "0.0.0.0:0")]
     [InlineData("--port needs a port number", "--port", "http")]
