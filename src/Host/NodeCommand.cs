@@ -31,10 +31,16 @@ internal static class NodeCommand
         var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnSignal(PosixSignalContext context)
         {
-            context.Cancel = true;
-            Console.Out.WriteLine(signal.TrySetResult()
-                ? $"{context.Signal}: leaving the cluster"
-                : $"{context.Signal}: already leaving the cluster");
+            if (signal.TrySetResult())
+            {
+                context.Cancel = true;
+                Console.Out.WriteLine($"{context.Signal}: leaving the cluster");
+            }
+            else
+            {
+                // A second signal while leaving: the default action, exit now.
+                Console.Out.WriteLine($"{context.Signal} again: exiting without waiting");
+            }
         }
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);

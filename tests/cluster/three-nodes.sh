@@ -47,7 +47,7 @@ count_of() { { grep -oF -- "$1" <<<"$2" || true; } | wc -l; }
 lua_children() { pgrep -P "$1" -x lua5.4 || true; }
 
 cleanup() {
-  local rc=$? lua=() pid i
+  local rc=$? lua=() pid i code
   trap - EXIT INT TERM
   for i in 1 2 3; do
     pid=${pids[$i]:-}
@@ -66,7 +66,11 @@ cleanup() {
       kill -KILL "$pid" 2>/dev/null || true
       rc=1
     fi
-    wait "$pid" 2>/dev/null || true
+    code=0
+    wait "$pid" 2>/dev/null || code=$?
+    if [ "$i" != "${victim:-}" ] && [ "$code" -ne 0 ]; then
+      echo "three-nodes: node $i exited with code $code after SIGTERM (expected 0)" >&2
+    fi
   done
   # A VM process must not outlive its node (SIGTERM: its actor kills it; SIGKILL: PDEATHSIG).
   for pid in "${lua[@]}" ${victim_lua:-}; do
