@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using LuaActors.Api;
 using LuaActors.Messages;
 
@@ -91,7 +89,6 @@ internal static class EvalCommand
 
     private static async Task<int> EvaluateAsync(string code, VmOptions options)
     {
-        var stdout = Console.OpenStandardOutput();
         await using var manager = await VmManager.StartAsync(new VmManagerOptions
         {
             SystemName = "luaactors-eval",
@@ -105,52 +102,18 @@ internal static class EvalCommand
         {
             var vm = await manager.CreateVmAsync("eval", options);
             var result = await vm.ExecuteAsync(code);
-            await WriteAsync(stdout, result.Output);
-            var json = result.Count switch
-            {
-                0 => null,
-                1 => result.Values[0].GetRawText(),
-                _ => result.ValuesJson,
-            };
-            if (json is not null)
-            {
-                await WriteAsync(stdout, json + "\n");
-            }
-
+            await ResultPrinter.PrintResultAsync(result.Count, result.ValuesJson, result.Output);
             return 0;
+        }
+        catch (LuaException e)
+        {
+            await ResultPrinter.PrintLuaErrorAsync(ApiJson.Name(e.Kind), e.LuaMessage, e.Traceback, e.Output);
+            return 1;
         }
         catch (LuaActorsException e)
         {
-            if (e is LuaException lua)
-            {
-                await WriteAsync(stdout, lua.Output);
-                Console.Error.WriteLine(Describe(e.Kind, lua.LuaMessage));
-                if (lua.Traceback.Length > 0)
-                {
-                    Console.Error.WriteLine(lua.Traceback);
-                }
-            }
-            else
-            {
-                Console.Error.WriteLine($"{Kind(e.Kind)}: {e.Message}");
-            }
-
+            Console.Error.WriteLine($"{ApiJson.Name(e.Kind)}: {e.Message}");
             return 1;
-        }
-    }
-
-    private static string Kind(ErrorKind kind) => JsonNamingPolicy.KebabCaseLower.ConvertName(kind.ToString());
-
-    /// <summary>"kind: message", without repeating a kind the message already starts with.</summary>
-    private static string Describe(ErrorKind kind, string message) =>
-        message.StartsWith(Kind(kind) + ":", StringComparison.Ordinal) ? message : $"{Kind(kind)}: {message}";
-
-    private static async Task WriteAsync(Stream stdout, string text)
-    {
-        if (text.Length > 0)
-        {
-            await stdout.WriteAsync(Encoding.UTF8.GetBytes(text));
-            await stdout.FlushAsync();
         }
     }
 

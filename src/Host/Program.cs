@@ -5,5 +5,8 @@ return args.Length == 0 || args[0] is "-h" or "--help" or "help"
     : args[0] switch
     {
         "eval" => await EvalCommand.RunAsync(args[1..]),
+        "node" => await NodeCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
+        "vm" => await VmClientCommands.RunAsync(args[1..], Environment.GetEnvironmentVariable),
+        "cluster" => await ClusterCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         _ => Usage.Fail($"unknown command '{args[0]}'"),
     };

@@ -9,6 +9,14 @@ internal static class Usage
         usage:
           luaactors eval [options] CODE        run CODE in a fresh VM and print its output and result
           luaactors eval [options] -f FILE     the same, with the code read from FILE ('-' for stdin)
+          luaactors node [options]             run one cluster node with its HTTP API until SIGINT/SIGTERM
+
+          luaactors vm create ID [options]     create a VM on the cluster
+          luaactors vm ls                      list the VMs
+          luaactors vm info ID                 show one VM
+          luaactors vm exec ID CODE            run CODE in a VM (or -f FILE, '-' for stdin)
+          luaactors vm rm ID                   remove a VM and stop its process
+          luaactors cluster                    show the members, their status and VM counts
 
         eval options:
           --timeout-ms N        time limit of the code (default luaactors.vm.default-timeout)
@@ -19,6 +27,41 @@ internal static class Usage
         eval prints what the code printed, then its result as JSON: one value as itself, several
         as a JSON array, none as nothing. Exit codes: 0 ok, 1 Lua or VM error (kind and message
         on stderr), 2 bad arguments.
+
+        node options (environment variable in brackets; the command line wins):
+          --hostname H          address other nodes reach this one at [LUAACTORS_HOSTNAME] (127.0.0.1)
+          --port P              cluster (Akka remoting) port, 0 for any [LUAACTORS_PORT] (4053)
+          --seed ADDRESS        a seed node, akka.tcp://luaactors@HOST:PORT; repeatable
+                                [LUAACTORS_SEEDS, comma-separated] (none: the node is its own seed)
+          --http ADDRESS:PORT   where the HTTP API listens, port 0 for any [LUAACTORS_HTTP] (127.0.0.1:5080)
+          --token TOKEN         require 'Authorization: Bearer TOKEN' on every request [LUAACTORS_TOKEN];
+                                needed to listen on an address that is not loopback
+          --config FILE         HOCON laid over the node's defaults (hocon/node.conf)
+
+        The node prints 'node: akka.tcp://luaactors@HOST:PORT' and 'http: URL' when it is up, then
+        every membership change. SIGINT or SIGTERM: it leaves the cluster, stops its VMs, exits 0.
+        Run 3 nodes or more with the same 2 seeds or more (see hocon/node.conf).
+
+        vm create options:
+          --type T              VM type (default basic)
+          --init FILE           init script, run at every (re)start of the VM ('-' for stdin)
+          --timeout-ms N        the VM's time limit per request
+          --memory-mb N         the VM's Lua heap limit
+          --config KEY=VALUE    a config entry of the VM type (repeatable)
+
+        vm exec options:
+          -f, --file FILE       read the code from FILE ('-' for stdin) instead of CODE
+          --repl                read the code as a REPL line (an expression shows its value)
+          --timeout-ms N        time limit of this request
+          --memory-mb N         Lua heap limit of this request (at most the VM's)
+
+        client options (vm, cluster):
+          --node URL            the node's HTTP API [LUAACTORS_NODE] (http://127.0.0.1:5080)
+          --token TOKEN         the node's token [LUAACTORS_TOKEN]
+          --json                print the API's JSON instead of tables
+
+        vm exec prints like eval. Exit codes: 0 ok, 1 Lua error, error answer or node unreachable
+        (kind and message on stderr), 2 bad arguments.
         """;
 
     public static int Print(TextWriter writer, int exitCode)

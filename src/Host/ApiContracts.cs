@@ -1,0 +1,139 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LuaActors.Messages;
+
+namespace LuaActors.Host;
+
+// The JSON of the HTTP API (docs/api.md), shared by the node (HttpApi) and the client (ApiClient).
+
+/// <summary>POST /vms.</summary>
+internal sealed record CreateVmRequest
+{
+    [JsonRequired]
+    public string? Id { get; init; }
+
+    public string? Type { get; init; }
+
+    public Dictionary<string, string>? Config { get; init; }
+
+    public string? InitScript { get; init; }
+
+    public LimitsDto? Limits { get; init; }
+}
+
+internal sealed record LimitsDto(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null);
+
+/// <summary>POST /vms/{id}/execute.</summary>
+internal sealed record ExecuteRequest
+{
+    [JsonRequired]
+    public string? Code { get; init; }
+
+    /// <summary>"chunk" (default) or "repl".</summary>
+    public string? Mode { get; init; }
+
+    public int? TimeoutMs { get; init; }
+
+    public int? MemoryMb { get; init; }
+}
+
+/// <summary>What GET /vms/{id} returns, and each entry of GET /vms.</summary>
+internal sealed record VmInfoDto(
+    string Id,
+    string Type,
+    string State,
+    int? ProcessId,
+    string Node,
+    int Restarts,
+    long UptimeMs,
+    long? ResidentBytes,
+    int PendingRequests,
+    string? LastError)
+{
+    public static VmInfoDto From(VmInfo info) => new(
+        info.VmId, info.Type, ApiJson.Name(info.State), info.ProcessId, info.Node, info.Restarts,
+        info.UptimeMs, info.ResidentBytes, info.PendingRequests, info.LastError);
+}
+
+internal sealed record VmListDto(IReadOnlyList<VmInfoDto> Vms);
+
+/// <summary>
+/// The 200 answer of an execute: <see cref="Ok"/> true with the values, or false with a Lua
+/// error (syntax, runtime, timeout, memory, incomplete), which is a normal result.
+/// </summary>
+internal sealed record ExecuteResponse
+{
+    public bool Ok { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Count { get; init; }
+
+    /// <summary>The JSON array exactly as the VM encoded it (integers and floats apart).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RawJson? Values { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Output { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? OutputTruncated { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LuaErrorDto? Error { get; init; }
+}
+
+internal sealed record LuaErrorDto(string Kind, string Message, string Traceback, string Output, bool OutputTruncated);
+
+/// <summary>Every answer that is not a success: {"error": {"kind", "message"}}.</summary>
+internal sealed record ErrorResponse(ErrorDto Error);
+
+internal sealed record ErrorDto(string Kind, string Message);
+
+/// <summary>GET /cluster.</summary>
+internal sealed record ClusterDto(string Self, string? Leader, int Vms, IReadOnlyList<MemberDto> Members);
+
+internal sealed record MemberDto(string Address, string Status, bool Reachable, IReadOnlyList<string> Roles, int Vms);
+
+/// <summary>A JSON value carried as its text, written and read without re-encoding.</summary>
+[JsonConverter(typeof(RawJsonConverter))]
+internal sealed record RawJson(string Text)
+{
+    public override string ToString() => Text;
+}
+
+internal sealed class RawJsonConverter : JsonConverter<RawJson>
+{
+    public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        return new RawJson(document.RootElement.GetRawText());
+    }
+
+    // The VM's encoder wrote valid JSON; re-encoding could turn 4.0 into 4 or escape characters.
+    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Text, skipInputValidation: true);
+}
+
+internal static class ApiJson
+{
+    /// <summary>What the node reads and writes: camelCase, unknown or mistyped fields refused.</summary>
+    public static readonly JsonSerializerOptions Server = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = JsonNumberHandling.Strict,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    /// <summary>What the client reads and writes: like the node's, but tolerant of fields added later.</summary>
+    public static readonly JsonSerializerOptions Client = new(Server)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>An enum value as the API spells it: kebab-case (AlreadyExists → already-exists).</summary>
+    public static string Name<T>(T value) where T : struct, Enum =>
+        JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using LuaActors.Messages;
+
+namespace LuaActors.Host;
+
+/// <summary>
+/// The HTTP status of every <see cref="ErrorKind"/> (docs/api.md, "Status codes"). Lua errors
+/// (syntax, runtime, timeout, memory, incomplete) are not here: an execute answers them 200
+/// with "ok": false.
+/// </summary>
+internal static class ApiErrors
+{
+    /// <summary>Kinds of the API itself, beside the <see cref="ErrorKind"/>s.</summary>
+    public const string InvalidRequest = "invalid-request";
+    public const string Unauthorized = "unauthorized";
+    public const string NoAnswer = "no-answer";
+    public const string NoRoute = "no-route";
+    public const string Internal = "internal";
+
+    public static HttpStatusCode StatusOf(ErrorKind kind) => kind switch
+    {
+        // The request's values are wrong: a request argument out of range (a negative time
+        // limit), or a VM spec the library refuses (a bad id, a bad limit, a config entry the
+        // type does not take). Fix the request.
+        ErrorKind.InvalidRequest or ErrorKind.InvalidSpec => HttpStatusCode.BadRequest,
+        ErrorKind.NotFound => HttpStatusCode.NotFound,
+        ErrorKind.AlreadyExists => HttpStatusCode.Conflict,
+
+        // Well-formed and valid, but this cluster cannot do it: no VM type of that name is
+        // configured, the init script fails when it runs, the VM's type cannot run code (xcpng).
+        ErrorKind.UnknownType or ErrorKind.InitFailed or ErrorKind.NotSupported
+            => HttpStatusCode.UnprocessableEntity,
+
+        // The VM cannot answer now: its process died with the request in flight (it restarts
+        // by itself), it broke the protocol (restarted), it was stopped or its node left
+        // (it comes back elsewhere), it is restarting with a full queue, or it gave up after
+        // too many restarts (remove and re-create it).
+        ErrorKind.Crashed or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded or ErrorKind.VmFailed
+            => HttpStatusCode.ServiceUnavailable,
+
+        // Lua errors outside an execute (none is expected: init-script failures are InitFailed).
+        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete
+            => HttpStatusCode.UnprocessableEntity,
+
+        _ => HttpStatusCode.InternalServerError,
+    };
+
+    /// <summary>Whether the same request may succeed if retried shortly (sent as Retry-After).</summary>
+    public static bool IsTransient(ErrorKind kind) =>
+        kind is ErrorKind.Crashed or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded;
+
+    /// <summary>The kinds an execute answers as a result ("ok": false), not as an HTTP error.</summary>
+    public static bool IsLuaError(ErrorKind kind) =>
+        kind is ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete;
+}

@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using LuaActors.Api;
+using LuaActors.Messages;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace LuaActors.Host;
+
+/// <summary>The node's HTTP API (docs/api.md): JSON over the <see cref="VmManager"/> API.</summary>
+internal sealed class HttpApi(VmManager manager, TextWriter errors)
+{
+    private sealed class BadRequestException(string message) : Exception(message);
+
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/vms", Handle(CreateAsync));
+        routes.MapGet("/vms", Handle(ListAsync));
+        routes.MapGet("/vms/{id}", Handle(context => InfoAsync(Id(context), context)));
+        routes.MapPost("/vms/{id}/execute", Handle(context => ExecuteAsync(Id(context), context)));
+        routes.MapDelete("/vms/{id}", Handle(context => RemoveAsync(Id(context), context)));
+        routes.MapGet("/cluster", Handle(ClusterAsync));
+        routes.MapFallback(Handle(context => Task.FromResult(Error(
+            StatusCodes.Status404NotFound, ApiErrors.NoRoute, $"no such endpoint: {context.Request.Method} {context.Request.Path}"))));
+    }
+
+    /// <summary>A plain request delegate that writes the handler's result, or the error it threw.</summary>
+    private RequestDelegate Handle(Func<HttpContext, Task<IResult>> handler) => async context =>
+    {
+        var result = await ResultOf(context, handler);
+        await result.ExecuteAsync(context);
+    };
+
+    private static string Id(HttpContext context) => (string)context.Request.RouteValues["id"]!;
+
+    private async Task<IResult> CreateAsync(HttpContext context)
+    {
+        var request = await ReadAsync<CreateVmRequest>(context);
+        var id = request.Id ?? throw new BadRequestException("id must be a string");
+        Require(request.Config is null || request.Config.Values.All(value => value is not null), "config values must be strings");
+        var options = new VmOptions
+        {
+            Type = request.Type ?? "basic",
+            Config = request.Config,
+            InitScript = request.InitScript,
+            Limits = request.Limits is { } limits ? new VmLimits(limits.TimeoutMs, limits.MemoryMb, limits.OutputCapBytes) : null,
+        };
+        var vm = await manager.CreateVmAsync(id, options, context.RequestAborted);
+        var info = await vm.GetInfoAsync(context.RequestAborted);
+        context.Response.Headers.Location = "/vms/" + Uri.EscapeDataString(id);
+        return Json(StatusCodes.Status201Created, VmInfoDto.From(info));
+    }
+
+    private async Task<IResult> ListAsync(HttpContext context)
+    {
+        var vms = await manager.ListVmsAsync(context.RequestAborted);
+        return Json(StatusCodes.Status200OK, new VmListDto(vms.Select(VmInfoDto.From).ToList()));
+    }
+
+    private async Task<IResult> InfoAsync(string id, HttpContext context) =>
+        Json(StatusCodes.Status200OK, VmInfoDto.From(await manager.GetVmInfoAsync(id, context.RequestAborted)));
+
+    private async Task<IResult> ExecuteAsync(string id, HttpContext context)
+    {
+        var request = await ReadAsync<ExecuteRequest>(context);
+        var code = request.Code ?? throw new BadRequestException("code must be a string");
+        var repl = request.Mode switch
+        {
+            null or "chunk" => false,
+            "repl" => true,
+            _ => throw new BadRequestException($"mode must be \"chunk\" or \"repl\" (got \"{request.Mode}\")"),
+        };
+        var options = new ExecuteOptions(request.TimeoutMs, request.MemoryMb);
+        try
+        {
+            var result = repl
+                ? await manager.EvalAsync(id, code, options, context.RequestAborted)
+                : await manager.ExecuteAsync(id, code, options, context.RequestAborted);
+            return Json(StatusCodes.Status200OK, new ExecuteResponse
+            {
+                Ok = true,
+                Count = result.Count,
+                Values = new RawJson(result.ValuesJson),
+                Output = result.Output,
+                OutputTruncated = result.OutputTruncated,
+            });
+        }
+        catch (LuaException e)
+        {
+            // A Lua error is a normal result of running code, not a failure of the request.
+            return Json(StatusCodes.Status200OK, new ExecuteResponse
+            {
+                Ok = false,
+                Error = new LuaErrorDto(ApiJson.Name(e.Kind), e.LuaMessage, e.Traceback, e.Output, e.OutputTruncated),
+            });
+        }
+    }
+
+    private async Task<IResult> RemoveAsync(string id, HttpContext context)
+    {
+        await manager.RemoveVmAsync(id, context.RequestAborted);
+        return Results.NoContent();
+    }
+
+    private async Task<IResult> ClusterAsync(HttpContext context)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(manager.System);
+        var state = cluster.State;
+        var vms = await manager.ListVmsAsync(context.RequestAborted);
+        var perNode = vms.GroupBy(v => v.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
+        var members = state.Members
+            .Select(m => new MemberDto(
+                m.Address.ToString(),
+                ApiJson.Name(m.Status),
+                !unreachable.Contains(m.UniqueAddress),
+                m.Roles.Order(StringComparer.Ordinal).ToList(),
+                perNode.GetValueOrDefault(m.Address.ToString())))
+            .ToList();
+        return Json(StatusCodes.Status200OK, new ClusterDto(cluster.SelfAddress.ToString(), state.Leader?.ToString(), vms.Count, members));
+    }
+
+    private async Task<IResult> ResultOf(HttpContext context, Func<HttpContext, Task<IResult>> handler)
+    {
+        try
+        {
+            return await handler(context);
+        }
+        catch (BadRequestException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, e.Message);
+        }
+        catch (LuaActorsException e)
+        {
+            if (ApiErrors.IsTransient(e.Kind))
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            var message = e is LuaException lua ? lua.LuaMessage : e.Message;
+            return Error((int)ApiErrors.StatusOf(e.Kind), ApiJson.Name(e.Kind), message);
+        }
+        catch (AskTimeoutException e)
+        {
+            return Error(StatusCodes.Status504GatewayTimeout, ApiErrors.NoAnswer, $"no answer in time: {e.Message}");
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody reads the answer.
+            return Results.Empty;
+        }
+        catch (Exception e)
+        {
+            await errors.WriteLineAsync(
+                $"luaactors node: {context.Request.Method} {context.Request.Path} failed: {e}");
+            return Error(StatusCodes.Status500InternalServerError, ApiErrors.Internal, e.Message);
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpContext context) where T : class
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, ApiJson.Server, context.RequestAborted)
+                ?? throw new BadRequestException("the body must be a JSON object, not null");
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException($"invalid request body: {e.Message}");
+        }
+    }
+
+    private static void Require(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new BadRequestException(problem);
+        }
+    }
+
+    private static IResult Json(int status, object value) =>
+        Results.Json(value, ApiJson.Server, statusCode: status);
+
+    private static IResult Error(int status, string kind, string message) =>
+        Json(status, new ErrorResponse(new ErrorDto(kind, message)));
+}

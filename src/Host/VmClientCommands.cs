@@ -1,0 +1,248 @@
+namespace LuaActors.Host;
+
+/// <summary>`luaactors vm create|ls|info|exec|rm`: the HTTP API of a node, for people and scripts.</summary>
+internal static class VmClientCommands
+{
+    public static Task<int> RunAsync(string[] args, Func<string, string?> environment) => ClientRunner.RunAsync(async () =>
+    {
+        if (args.Length == 0)
+        {
+            throw new ArgumentException("vm needs a command: create, ls, info, exec or rm");
+        }
+
+        if (args[0] is "-h" or "--help")
+        {
+            return Usage.Print(Console.Out, 0);
+        }
+
+        var rest = args[1..];
+        return args[0] switch
+        {
+            "create" => await CreateAsync(ClientCommandLine.Parse(
+                "vm create", rest, ["--type", "--init", "--timeout-ms", "--memory-mb", "--config"], [], environment)),
+            "ls" or "list" => await ListAsync(ClientCommandLine.Parse("vm ls", rest, [], [], environment)),
+            "info" => await InfoAsync(ClientCommandLine.Parse("vm info", rest, [], [], environment)),
+            "exec" => await ExecAsync(ClientCommandLine.Parse(
+                "vm exec", rest, ["--file", "--timeout-ms", "--memory-mb"], ["--repl"], environment)),
+            "rm" or "remove" => await RemoveAsync(ClientCommandLine.Parse("vm rm", rest, [], [], environment)),
+            _ => throw new ArgumentException($"unknown vm command '{args[0]}' (create, ls, info, exec, rm)"),
+        };
+    });
+
+    private static async Task<int> CreateAsync(ClientCommandLine line)
+    {
+        if (line.HelpRequested)
+        {
+            return Usage.Print(Console.Out, 0);
+        }
+
+        line.ExpectPositionals("ID");
+        var config = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in line.Values("--config"))
+        {
+            var pair = entry.Split('=', 2);
+            if (pair.Length != 2 || pair[0].Length == 0)
+            {
+                throw new ArgumentException($"--config takes KEY=VALUE (got '{entry}')");
+            }
+
+            config[pair[0]] = pair[1];
+        }
+
+        var timeoutMs = line.PositiveInt("--timeout-ms");
+        var memoryMb = line.PositiveInt("--memory-mb");
+        var request = new CreateVmRequest
+        {
+            Id = line.Positionals[0],
+            Type = line.Value("--type"),
+            Config = config.Count > 0 ? config : null,
+            InitScript = line.Value("--init") is { } file ? await ReadCodeAsync(file) : null,
+            Limits = timeoutMs is null && memoryMb is null ? null : new LimitsDto(timeoutMs, memoryMb),
+        };
+        using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
+        var response = await client.PostAsync("vms", request);
+        if (!response.IsSuccess)
+        {
+            return await ClientRunner.FailAsync(response, line.Json);
+        }
+
+        if (line.Json)
+        {
+            await Console.Out.WriteLineAsync(response.Body);
+            return 0;
+        }
+
+        var info = response.Read<VmInfoDto>();
+        await Console.Out.WriteLineAsync(
+            $"created {info.Id} on {info.Node} ({info.Type}, {info.State}{(info.ProcessId is { } pid ? $", pid {pid}" : "")})");
+        return 0;
+    }
+
+    private static async Task<int> ListAsync(ClientCommandLine line)
+    {
+        if (line.HelpRequested)
+        {
+            return Usage.Print(Console.Out, 0);
+        }
+
+        line.ExpectPositionals();
+        using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
+        var response = await client.GetAsync("vms");
+        if (!response.IsSuccess)
+        {
+            return await ClientRunner.FailAsync(response, line.Json);
+        }
+
+        if (line.Json)
+        {
+            await Console.Out.WriteLineAsync(response.Body);
+            return 0;
+        }
+
+        var vms = response.Read<VmListDto>().Vms;
+        if (vms.Count == 0)
+        {
+            await Console.Out.WriteLineAsync("no VMs");
+            return 0;
+        }
+
+        TableWriter.Write(
+            Console.Out,
+            ["ID", "TYPE", "STATE", "PID", "NODE", "RESTARTS", "MEMORY", "UPTIME"],
+            vms.Select(vm => (IReadOnlyList<string>)
+            [
+                vm.Id, vm.Type, vm.State, vm.ProcessId?.ToString() ?? "-", ClientRunner.ShortNode(vm.Node),
+                vm.Restarts.ToString(), ClientRunner.Bytes(vm.ResidentBytes), ClientRunner.Duration(vm.UptimeMs),
+            ]));
+        return 0;
+    }
+
+    private static async Task<int> InfoAsync(ClientCommandLine line)
+    {
+        if (line.HelpRequested)
+        {
+            return Usage.Print(Console.Out, 0);
+        }
+
+        line.ExpectPositionals("ID");
+        using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
+        var response = await client.GetAsync(VmPath(line.Positionals[0]));
+        if (!response.IsSuccess)
+        {
+            return await ClientRunner.FailAsync(response, line.Json);
+        }
+
+        if (line.Json)
+        {
+            await Console.Out.WriteLineAsync(response.Body);
+            return 0;
+        }
+
+        var vm = response.Read<VmInfoDto>();
+        TableWriter.WriteRecord(Console.Out,
+        [
+            ("id", vm.Id),
+            ("type", vm.Type),
+            ("state", vm.State),
+            ("pid", vm.ProcessId?.ToString() ?? "-"),
+            ("node", vm.Node.Length > 0 ? vm.Node : "-"),
+            ("restarts", vm.Restarts.ToString()),
+            ("uptime", ClientRunner.Duration(vm.UptimeMs)),
+            ("memory", ClientRunner.Bytes(vm.ResidentBytes)),
+            ("pending", vm.PendingRequests.ToString()),
+            ("last error", vm.LastError ?? "-"),
+        ]);
+        return 0;
+    }
+
+    private static async Task<int> ExecAsync(ClientCommandLine line)
+    {
+        if (line.HelpRequested)
+        {
+            return Usage.Print(Console.Out, 0);
+        }
+
+        var file = line.Value("--file");
+        if (file is null)
+        {
+            line.ExpectPositionals("ID", "CODE");
+        }
+        else
+        {
+            line.ExpectPositionals("ID");
+        }
+
+        var timeoutMs = line.PositiveInt("--timeout-ms");
+        var request = new ExecuteRequest
+        {
+            Code = file is null ? line.Positionals[1] : await ReadCodeAsync(file),
+            Mode = line.Has("--repl") ? "repl" : null,
+            TimeoutMs = timeoutMs,
+            MemoryMb = line.PositiveInt("--memory-mb"),
+        };
+        using var client = new ApiClient(
+            line.Node, line.Token, ClientRunner.RequestTimeout + TimeSpan.FromMilliseconds(timeoutMs ?? 0));
+        var response = await client.PostAsync(VmPath(line.Positionals[0]) + "/execute", request);
+        if (!response.IsSuccess)
+        {
+            return await ClientRunner.FailAsync(response, line.Json);
+        }
+
+        var result = response.Read<ExecuteResponse>();
+        if (line.Json)
+        {
+            await Console.Out.WriteLineAsync(response.Body);
+            if (result is { Ok: false, Error: { } jsonError })
+            {
+                await Console.Error.WriteLineAsync($"{jsonError.Kind}: {jsonError.Message}");
+            }
+
+            return result.Ok ? 0 : 1;
+        }
+
+        if (result is { Ok: false, Error: { } error })
+        {
+            await ResultPrinter.PrintLuaErrorAsync(error.Kind, error.Message, error.Traceback, error.Output);
+            return 1;
+        }
+
+        await ResultPrinter.PrintResultAsync(result.Count ?? 0, result.Values?.Text ?? "[]", result.Output ?? "");
+        return 0;
+    }
+
+    private static async Task<int> RemoveAsync(ClientCommandLine line)
+    {
+        if (line.HelpRequested)
+        {
+            return Usage.Print(Console.Out, 0);
+        }
+
+        line.ExpectPositionals("ID");
+        var id = line.Positionals[0];
+        using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
+        var response = await client.DeleteAsync(VmPath(id));
+        if (!response.IsSuccess)
+        {
+            return await ClientRunner.FailAsync(response, line.Json);
+        }
+
+        await Console.Out.WriteLineAsync(line.Json
+            ? System.Text.Json.JsonSerializer.Serialize(new { id, removed = true }, ApiJson.Client)
+            : $"removed {id}");
+        return 0;
+    }
+
+    private static string VmPath(string id) => "vms/" + Uri.EscapeDataString(id);
+
+    private static async Task<string> ReadCodeAsync(string file)
+    {
+        try
+        {
+            return file == "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"cannot read {file}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using CliWrap;
+using CliWrap.Buffered;
+using LuaActors.Tests.Support;
+
+namespace LuaActors.Tests;
+
+/// <summary>The real `luaactors node` program: start-up lines, environment, options, SIGTERM.</summary>
+public sealed class NodeProcessTests
+{
+    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
+
+    [Fact]
+    public async Task Sigterm_leaves_the_cluster_exits_0_and_no_vm_process_outlives_the_node()
+    {
+        var stdout = new ConcurrentQueue<string>();
+        var stderr = new StringBuilder();
+        using var kill = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        // The environment gives the ports; the command line wins over LUAACTORS_HTTP, which alone
+        // would be refused (not loopback, no token).
+        var running = Cli.Wrap("dotnet")
+            .WithArguments(["exec", Program, "node", "--http", "127.0.0.1:0"])
+            .WithEnvironmentVariables(env => env
+                .Set("LUAACTORS_PORT", "0")
+                .Set("LUAACTORS_HTTP", "0.0.0.0:5080")
+                .Set("LUAACTORS_TOKEN", null)
+                .Set("LUAACTORS_SEEDS", null)
+                .Set("LUAACTORS_HOSTNAME", null))
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(stdout.Enqueue))
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteAsync(kill.Token);
+        try
+        {
+            string? Line(string prefix) => stdout.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
+            await Eventually.TrueAsync(() => Line("http: ") is not null || running.Task.IsCompleted, TimeSpan.FromSeconds(60), "the node printing its HTTP URL");
+            Assert.False(running.Task.IsCompleted, $"the node exited: {stderr}");
+            var address = Line("node: ");
+            Assert.Matches(@"^akka\.tcp://luaactors@127\.0\.0\.1:\d+$", address);
+            Assert.DoesNotMatch(":4053$", address);
+
+            using var client = new HttpClient { BaseAddress = new Uri(Line("http: ")!) };
+            await Eventually.TrueAsync(() => stdout.Any(l => l.Contains($"member up {address} (this node)", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the node printing that it is up");
+            using var created = await client.PostAsJsonAsync("vms", new { id = "survivor", initScript = "x = 1" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var pid = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("processId").GetInt32();
+            Assert.Contains(pid, LuaProcesses.ChildrenOf(running.ProcessId));
+
+            await Cli.Wrap("kill").WithArguments(["-TERM", running.ProcessId.ToString()]).ExecuteAsync();
+            var result = await running;
+
+            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\nstderr: {stderr}");
+            Assert.Contains(stdout, l => l.EndsWith($"member removed (was exiting) {address} (this node)", StringComparison.Ordinal));
+            Assert.Contains("stopped", stdout);
+            await LuaProcesses.AssertGoneAsync([pid]);
+        }
+        finally
+        {
+            // Only if an assertion failed before the node exited: SIGKILL it (its VMs die with it).
+            await kill.CancelAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_config_file_the_hocon_parser_never_finishes_exits_2()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "akka.cluster.roles = [a, b\n");
+        try
+        {
+            var result = await Cli.Wrap("dotnet")
+                .WithArguments(["exec", Program, "node", "--port", "0", "--http", "127.0.0.1:0", "--config", file])
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync();
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"{file} is not valid HOCON", result.StandardError);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("the HTTP API would listen on 0.0.0.0", "--port", "0", "--http", "0.0.0.0:0")]
+    [InlineData("--port needs a port number", "--port", "http")]
+    [InlineData("is not a node address", "--port", "0", "--seed", "127.0.0.1:4053")]
+    [InlineData("names the actor system 'other'", "--port", "0", "--seed", "akka.tcp://other@127.0.0.1:4053")]
+    [InlineData("is not ADDRESS:PORT", "--port", "0", "--http", "5080")]
+    [InlineData("cannot read the config file", "--port", "0", "--config", "/nonexistent/node.conf")]
+    [InlineData("unknown option '--frob'", "--frob")]
+    public async Task Bad_options_exit_2_with_a_clear_message(string message, params string[] args)
+    {
+        var result = await Cli.Wrap("dotnet")
+            .WithArguments(["exec", Program, "node", .. args])
+            .WithEnvironmentVariables(env => env.Set("LUAACTORS_TOKEN", null))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync();
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.StandardError);
+    }
+}
