@@ -76,26 +76,33 @@ internal sealed class ExecBreakdown : IScenario
         }
 
         var samples = rungs.Select(_ => new Samples(rounds * RoundSize)).ToArray();
+        var switches = new long[rungs.Length];
         BenchContext.Say($"measuring: {rounds} rounds of {RoundSize} calls per rung...");
         for (var round = 0; round < rounds; round++)
         {
             for (var k = 0; k < rungs.Length; k++)
             {
                 var r = (k + round) % rungs.Length;
+                var switchesBefore = ContextSwitches.OfThisProcess();
                 for (var i = 0; i < RoundSize; i++)
                 {
                     var started = Stopwatch.GetTimestamp();
                     await rungs[r].Call();
                     samples[r].AddSince(started);
                 }
+
+                switches[r] += ContextSwitches.OfThisProcess() - switchesBefore;
             }
         }
 
         instance.Kill();
-        var table = new Table("exec-breakdown: one call at a time (µs)", "rung", "samples", "p50", "p90", "p99", "mean");
+        var table = new Table("exec-breakdown: one call at a time (µs; context switches of this process per call)",
+            "rung", "samples", "p50", "p90", "p99", "mean", "switches/call");
         for (var r = 0; r < rungs.Length; r++)
         {
-            table.Row(rungs[r].Label, samples[r].Count, samples[r].PercentileUs(50), samples[r].PercentileUs(90), samples[r].PercentileUs(99), samples[r].MeanUs());
+            var perCall = switches[r] / (double)samples[r].Count;
+            table.Row(rungs[r].Label, samples[r].Count, samples[r].PercentileUs(50), samples[r].PercentileUs(90), samples[r].PercentileUs(99), samples[r].MeanUs(), perCall);
+            context.Set($"breakdown_{r + 1}_switches_per_call", perCall);
             context.Set($"breakdown_{r + 1}_p50_us", samples[r].PercentileUs(50));
         }
 

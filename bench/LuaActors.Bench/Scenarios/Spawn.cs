@@ -7,7 +7,9 @@ namespace LuaActors.Bench.Scenarios;
 
 /// <summary>
 /// 1000 VMs created through the manager, all at once, until every one has answered a ping,
-/// against 1000 bare host processes started from one thread and pinged directly. Also the
+/// against 1000 bare host processes started from one thread and pinged directly, and against
+/// 1000 host processes started the same way behind the library's launch chain (setsid, setpriv,
+/// prlimit): (c) - (b) prices the chain, (a) - (c) the actors and the process pumps. Also the
 /// memory a VM costs: VmRSS of its process, and managed heap on the .NET side.
 /// </summary>
 internal sealed class Spawn : IScenario
@@ -21,25 +23,31 @@ internal sealed class Spawn : IScenario
     public async Task RunAsync(BenchContext context)
     {
         var rounds = context.Size(1, 3);
-        await using var manager = await BenchContext.StartManagerAsync();
+        // On a loaded machine 1000 starts can take longer than the default ask timeout (30 s);
+        // the figure is the time, so let the asks wait.
+        await using var manager = await BenchContext.StartManagerAsync("luaactors.api.ask-timeout = 300s");
 
         // Warm-up: the create path's JIT and the launcher thread, then the floor's.
         BenchContext.Say("warming up...");
         await ActorsRoundAsync(manager, 50, "warm", measureMemory: false);
         FloorRound(50, measureMemory: false);
+        FloorRound(50, measureMemory: false, HostProcess.LaunchChain);
 
         var actors = new List<RoundResult>();
         var floor = new List<RoundResult>();
+        var chain = new List<RoundResult>();
         for (var round = 0; round < rounds; round++)
         {
-            BenchContext.Say($"round {round + 1}/{rounds}: {Count} VMs through the manager, {Count} bare processes...");
+            BenchContext.Say($"round {round + 1}/{rounds}: {Count} VMs through the manager, {Count} bare processes, {Count} through the launch chain...");
             if (round % 2 == 0)
             {
                 actors.Add(await ActorsRoundAsync(manager, Count, $"r{round}", measureMemory: true));
                 floor.Add(FloorRound(Count, measureMemory: true));
+                chain.Add(FloorRound(Count, measureMemory: true, HostProcess.LaunchChain));
             }
             else
             {
+                chain.Add(FloorRound(Count, measureMemory: true, HostProcess.LaunchChain));
                 floor.Add(FloorRound(Count, measureMemory: true));
                 actors.Add(await ActorsRoundAsync(manager, Count, $"r{round}", measureMemory: true));
             }
@@ -51,14 +59,18 @@ internal sealed class Spawn : IScenario
         var floorRssKb = Stats.Median(floor.Select(r => r.RssKbPerVm));
         var managed = Stats.Median(actors.Select(r => r.ManagedBytesPerVm));
         var floorManaged = Stats.Median(floor.Select(r => r.ManagedBytesPerVm));
+        var chainS = Stats.Median(chain.Select(r => r.Seconds));
         new Table($"spawn: {Count} VMs until every one answers a ping (median of {rounds} round(s))",
                 "contender", "seconds", "per VM ms", "rounds (s)", "VmRSS/VM KiB", "managed B/VM", "teardown s")
             .Row("(a) actors: CreateVmAsync + PingAsync, all at once", actorsS, actorsS * 1000 / Count,
                 string.Join(" ", actors.Select(r => r.Seconds.ToString("F2"))), rssKb, managed, Stats.Median(actors.Select(r => r.TeardownSeconds)))
             .Row("(b) floor: Process.Start + 'P' frame, one thread", floorS, floorS * 1000 / Count,
                 string.Join(" ", floor.Select(r => r.Seconds.ToString("F2"))), floorRssKb, floorManaged, Stats.Median(floor.Select(r => r.TeardownSeconds)))
+            .Row("(c) floor through the launch chain: setsid setpriv prlimit lua5.4", chainS, chainS * 1000 / Count,
+                string.Join(" ", chain.Select(r => r.Seconds.ToString("F2"))), Stats.Median(chain.Select(r => r.RssKbPerVm)),
+                Stats.Median(chain.Select(r => r.ManagedBytesPerVm)), Stats.Median(chain.Select(r => r.TeardownSeconds)))
             .Print();
-        BenchContext.Say($"actors / floor: {actorsS / floorS:F2}x   (target: {Count} VMs answering in <= 2 s)");
+        BenchContext.Say($"actors / floor: {actorsS / floorS:F2}x; the launch chain alone: {chainS / floorS:F2}x   (target: {Count} VMs answering in <= 2 s)");
 
         context.Set("actors_1000_s", actorsS);
         context.Set("floor_1000_s", floorS);
@@ -66,6 +78,7 @@ internal sealed class Spawn : IScenario
         context.Set("managed_bytes_per_vm", managed);
         context.Set("floor_rss_per_vm_kb", floorRssKb);
         context.Set("floor_managed_bytes_per_vm", floorManaged);
+        context.Set("floor_chain_1000_s", chainS);
         context.Set("actors_1000_teardown_s", Stats.Median(actors.Select(r => r.TeardownSeconds)));
         context.Set("spawn_rounds", rounds);
         context.Target("spawn_1000", "1000 VMs answering in <= 2 s", "actors_1000_s", 2, atMost: true);
@@ -75,7 +88,7 @@ internal sealed class Spawn : IScenario
 
     private static async Task<RoundResult> ActorsRoundAsync(VmManager manager, int count, string prefix, bool measureMemory)
     {
-        var managedBefore = measureMemory ? GC.GetTotalMemory(forceFullCollection: true) : 0;
+        var managedBefore = measureMemory ? ManagedBytes() : 0;
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
         {
@@ -87,7 +100,7 @@ internal sealed class Spawn : IScenario
         double rssKb = double.NaN, managed = double.NaN;
         if (measureMemory)
         {
-            managed = (GC.GetTotalMemory(forceFullCollection: true) - managedBefore) / (double)count;
+            managed = (ManagedBytes() - managedBefore) / (double)count;
             var vms = await manager.ListVmsAsync();
             var pids = vms.Where(v => v.ProcessId is not null).Select(v => v.ProcessId!.Value).ToArray();
             if (pids.Length != count)
@@ -143,9 +156,37 @@ internal sealed class Spawn : IScenario
         }
     }
 
-    private static RoundResult FloorRound(int count, bool measureMemory)
+    /// <summary>
+    /// Starts and pings <paramref name="count"/> host processes from one dedicated thread that
+    /// lives until they are killed (PR_SET_PDEATHSIG in the launch chain fires when the starting
+    /// thread ends).
+    /// </summary>
+    private static RoundResult FloorRound(int count, bool measureMemory, IReadOnlyList<string>? prefix = null)
     {
-        var managedBefore = measureMemory ? GC.GetTotalMemory(forceFullCollection: true) : 0;
+        RoundResult? result = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = FloorRoundOnThisThread(count, measureMemory, prefix);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        })
+        {
+            Name = "bench-floor-spawn",
+        };
+        thread.Start();
+        thread.Join();
+        return error is null ? result! : throw new InvalidOperationException("floor spawn round failed: " + error.Message, error);
+    }
+
+    private static RoundResult FloorRoundOnThisThread(int count, bool measureMemory, IReadOnlyList<string>? prefix)
+    {
+        var managedBefore = measureMemory ? ManagedBytes() : 0;
         var processes = new List<HostProcess>(count);
         try
         {
@@ -153,7 +194,7 @@ internal sealed class Spawn : IScenario
             var pongs = new Task<(byte Op, uint Id)>[count];
             for (var i = 0; i < count; i++)
             {
-                var process = HostProcess.Start();
+                var process = HostProcess.Start(prefix);
                 processes.Add(process);
                 process.Write(HostProcess.PingFrame(1));
                 pongs[i] = process.ReadFrameAsync().AsTask();
@@ -169,13 +210,14 @@ internal sealed class Spawn : IScenario
             double rssKb = double.NaN, managed = double.NaN;
             if (measureMemory)
             {
-                managed = (GC.GetTotalMemory(forceFullCollection: true) - managedBefore) / (double)count;
+                managed = (ManagedBytes() - managedBefore) / (double)count;
+                CheckIsLua(processes[0].Pid);
                 rssKb = processes.Select(p => (ProcessMemory.ResidentBytes(p.Pid) ?? 0) / 1024.0).Average();
             }
 
             if (measureMemory)
             {
-                BenchContext.Say($"floor: {count} processes answering after {seconds:F2} s; killing them...");
+                BenchContext.Say($"floor{(prefix is null ? "" : " through the launch chain")}: {count} processes answering after {seconds:F2} s; killing them...");
             }
 
             var teardown = Stopwatch.GetTimestamp();
@@ -194,6 +236,18 @@ internal sealed class Spawn : IScenario
                 process.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The managed heap after a full collection, once finalizers have run: Process objects and
+    /// safe handles of an earlier round live until their finalizers ran.
+    /// </summary>
+    private static long ManagedBytes()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return GC.GetTotalMemory(forceFullCollection: true);
     }
 
     /// <summary>The PID a VM reports must be the interpreter itself (setsid, setpriv and prlimit exec into it).</summary>

@@ -41,23 +41,37 @@ internal sealed class HostProcess : IDisposable
     /// <summary>The payload of the frame read last; valid until the next read.</summary>
     public ReadOnlySpan<byte> Payload => _buffer.AsSpan(_payloadStart, _payloadLength);
 
-    /// <summary>Starts <c>lua5.4 -E &lt;vmhost.lua&gt;</c> with stdin and stdout as pipes (stderr is inherited).</summary>
-    public static HostProcess Start(string executable = "lua5.4")
+    /// <summary>
+    /// The library's launch chain for a <c>basic</c> VM with the default limits (ProcessBackend):
+    /// own session, SIGKILL when the starting thread ends, address-space limit 64 + 64 MiB.
+    /// </summary>
+    public static readonly string[] LaunchChain = ["setsid", "setpriv", "--pdeathsig", "KILL", "prlimit", "--as=134217728"];
+
+    /// <summary>
+    /// Starts <c>lua5.4 -E &lt;vmhost.lua&gt;</c> with stdin and stdout as pipes (stderr is
+    /// inherited), directly or behind <paramref name="prefix"/> (e.g. <see cref="LaunchChain"/>:
+    /// then start it from a thread that outlives it).
+    /// </summary>
+    public static HostProcess Start(IReadOnlyList<string>? prefix = null)
     {
-        var info = new ProcessStartInfo(executable)
+        string[] argv = [.. prefix ?? [], "lua5.4", "-E", HostScript.Path];
+        var info = new ProcessStartInfo(argv[0])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add("-E");
-        info.ArgumentList.Add(HostScript.Path);
+        foreach (var arg in argv.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         foreach (var name in new[] { "LUA_INIT", "LUA_INIT_5_4", "LUA_PATH", "LUA_PATH_5_4", "LUA_CPATH", "LUA_CPATH_5_4" })
         {
             info.Environment.Remove(name);
         }
 
-        var process = OsProcess.Start(info) ?? throw new InvalidOperationException("could not start " + executable);
+        var process = OsProcess.Start(info) ?? throw new InvalidOperationException("could not start " + argv[0]);
         Started[process.Id] = process;
         return new HostProcess(process);
     }
