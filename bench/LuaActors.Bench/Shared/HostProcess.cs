@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using LuaActors.Process;
+using OsProcess = System.Diagnostics.Process;
+
+namespace LuaActors.Bench.Shared;
+
+/// <summary>
+/// The floor: one <c>lua5.4 -E vmhost.lua</c> process driven directly over its pipes, with no
+/// actors — raw <see cref="Stream"/>s, <see cref="Frame.Encode(byte, uint, string, string)"/> for
+/// requests, <see cref="Frame.TryParseHeader"/> for replies. Every process started here is
+/// tracked by PID and killed by <see cref="KillAll"/> if the bench ends early.
+/// </summary>
+internal sealed class HostProcess : IDisposable
+{
+    /// <summary>The payload preamble the VM actor sends for a request with the default limits.</summary>
+    public const string ExecPreamble = "5000 0\n";
+
+    private static readonly ConcurrentDictionary<int, OsProcess> Started = new();
+
+    private readonly OsProcess _process;
+    private readonly Stream _in;
+    private readonly Stream _out;
+    private byte[] _buffer = new byte[4 * 1024];
+    private int _start;
+    private int _end;
+    private int _payloadStart;
+    private int _payloadLength;
+    private uint _nextId;
+
+    private HostProcess(OsProcess process)
+    {
+        _process = process;
+        Pid = process.Id;
+        _in = process.StandardInput.BaseStream;
+        _out = process.StandardOutput.BaseStream;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>The payload of the frame read last; valid until the next read.</summary>
+    public ReadOnlySpan<byte> Payload => _buffer.AsSpan(_payloadStart, _payloadLength);
+
+    /// <summary>
+    /// The library's launch chain for a <c>basic</c> VM with the default limits (ProcessBackend):
+    /// own session, SIGKILL when the starting thread ends, address-space limit 64 + 64 MiB.
+    /// </summary>
+    public static readonly string[] LaunchChain = ["setsid", "setpriv", "--pdeathsig", "KILL", "prlimit", "--as=134217728"];
+
+    /// <summary>
+    /// Starts <c>lua5.4 -E &lt;vmhost.lua&gt;</c> with stdin and stdout as pipes (stderr is
+    /// inherited), directly or behind <paramref name="prefix"/> (e.g. <see cref="LaunchChain"/>:
+    /// then start it from a thread that outlives it).
+    /// </summary>
+    public static HostProcess Start(IReadOnlyList<string>? prefix = null)
+    {
+        string[] argv = [.. prefix ?? [], "lua5.4", "-E", HostScript.Path];
+        var info = new ProcessStartInfo(argv[0])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in argv.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in new[] { "LUA_INIT", "LUA_INIT_5_4", "LUA_PATH", "LUA_PATH_5_4", "LUA_CPATH", "LUA_CPATH_5_4" })
+        {
+            info.Environment.Remove(name);
+        }
+
+        var process = OsProcess.Start(info) ?? throw new InvalidOperationException("could not start " + argv[0]);
+        Started[process.Id] = process;
+        return new HostProcess(process);
+    }
+
+    /// <summary>How many floor processes are running now.</summary>
+    public static int Running => Started.Count;
+
+    /// <summary>Kills (SIGKILL, by PID) every floor process that is still running.</summary>
+    public static void KillAll()
+    {
+        foreach (var (pid, process) in Started)
+        {
+            try
+            {
+                process.Kill();
+                process.WaitForExit(2000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            Started.TryRemove(pid, out _);
+        }
+    }
+
+    public uint NextId() => ++_nextId;
+
+    public static byte[] ExecFrame(uint id, string code) => Frame.Encode(Frame.Ops.Execute, id, ExecPreamble, code);
+
+    public static byte[] PingFrame(uint id) => Frame.Encode(Frame.Ops.Ping, id, ReadOnlySpan<byte>.Empty);
+
+    /// <summary>Writes <paramref name="bytes"/> (one or more frames) to stdin in one write.</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        _in.Write(bytes);
+        _in.Flush();
+    }
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _in.WriteAsync(bytes).ConfigureAwait(false);
+        await _in.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Sends 'E' and blocks until its reply: the floor's round trip.</summary>
+    public byte Execute(string code)
+    {
+        var id = NextId();
+        Write(ExecFrame(id, code));
+        var (op, replyId) = ReadFrame();
+        return replyId == id ? op : throw new InvalidOperationException($"reply {replyId} to request {id}");
+    }
+
+    /// <summary>Blocks until one whole frame is read; its payload is <see cref="Payload"/>.</summary>
+    public (byte Op, uint Id) ReadFrame()
+    {
+        while (true)
+        {
+            if (TryTakeFrame(out var op, out var id))
+            {
+                return (op, id);
+            }
+
+            MakeRoom();
+            var read = _out.Read(_buffer, _end, _buffer.Length - _end);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"host process {Pid} closed stdout");
+            }
+
+            _end += read;
+        }
+    }
+
+    public async ValueTask<(byte Op, uint Id)> ReadFrameAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (TryTakeFrame(out var op, out var id))
+            {
+                return (op, id);
+            }
+
+            await FillAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads once (waiting for at least one byte) and takes every whole frame then buffered;
+    /// returns how many there were. Throws unless each is an 'R' reply.
+    /// </summary>
+    public async ValueTask<int> ReadRepliesAsync(CancellationToken cancellationToken = default)
+    {
+        var count = 0;
+        while (count == 0)
+        {
+            while (TryTakeFrame(out var op, out _))
+            {
+                if (op != Frame.Ops.Result)
+                {
+                    throw new InvalidOperationException($"host process {Pid} answered '{(char)op}': {System.Text.Encoding.UTF8.GetString(Payload)}");
+                }
+
+                count++;
+            }
+
+            if (count == 0)
+            {
+                await FillAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return count;
+    }
+
+    private async ValueTask FillAsync(CancellationToken cancellationToken)
+    {
+        MakeRoom();
+        var read = await _out.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            throw new EndOfStreamException($"host process {Pid} closed stdout");
+        }
+
+        _end += read;
+    }
+
+    private bool TryTakeFrame(out byte op, out uint id)
+    {
+        op = 0;
+        id = 0;
+        if (_end - _start < Frame.HeaderLength)
+        {
+            return false;
+        }
+
+        if (!Frame.TryParseHeader(_buffer.AsSpan(_start, Frame.HeaderLength), out op, out id, out var length))
+        {
+            throw new InvalidDataException($"host process {Pid} sent a malformed frame header");
+        }
+
+        if (_end - _start < Frame.HeaderLength + length)
+        {
+            if (Frame.HeaderLength + length > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Frame.HeaderLength + length);
+            }
+
+            return false;
+        }
+
+        _payloadStart = _start + Frame.HeaderLength;
+        _payloadLength = length;
+        _start += Frame.HeaderLength + length;
+        return true;
+    }
+
+    /// <summary>Moves a partial frame to the front of the buffer so a read has room.</summary>
+    private void MakeRoom()
+    {
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+        else if (_start > 0 && _end == _buffer.Length)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+    }
+
+    /// <summary>Kills the process (SIGKILL by its PID) and waits for it.</summary>
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        Started.TryRemove(Pid, out _);
+        _process.Dispose();
+    }
+}
