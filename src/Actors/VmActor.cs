@@ -158,7 +158,18 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         });
         Receive<CheckDeadline>(_ => OnCheckDeadline());
         Receive<Terminated>(terminated => DropSessionsOf(terminated.ActorRef));
-        Receive<GetVmInfo>(_ => Sender.Tell(Info()));
+        Receive<GetVmInfo>(info =>
+        {
+            if (_spec is null && _registry is not null)
+            {
+                // Not known yet whether this VM exists: answer once the registry has said.
+                _waiting.Enqueue((info, Sender));
+            }
+            else
+            {
+                Sender.Tell(Info());
+            }
+        });
         Receive<IVmCommand>(command => Handle(command, Sender));
     }
 
@@ -365,6 +376,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
                 break;
             case RemoveVm:
                 OnRemove(sender);
+                break;
+            case GetVmInfo:
+                sender.Tell(Info());
                 break;
             case AttachSession attach:
                 _sessions[attach.SessionId] = new Session(sender);

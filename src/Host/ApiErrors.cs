@@ -35,7 +35,7 @@ internal static class ApiErrors
         // by itself), it broke the protocol (restarted), it was stopped or its node left
         // (it comes back elsewhere), it is restarting with a full queue, or it gave up after
         // too many restarts (remove and re-create it).
-        ErrorKind.Crashed or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded or ErrorKind.VmFailed
+        ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded or ErrorKind.VmFailed
             => HttpStatusCode.ServiceUnavailable,
 
         // Lua errors outside an execute (none is expected: init-script failures are InitFailed).
@@ -47,7 +47,7 @@ internal static class ApiErrors
 
     /// <summary>Whether the same request may succeed if retried shortly (sent as Retry-After).</summary>
     public static bool IsTransient(ErrorKind kind) =>
-        kind is ErrorKind.Crashed or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded;
+        kind is ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded;
 
     /// <summary>The kinds an execute answers as a result ("ok": false), not as an HTTP error.</summary>
     public static bool IsLuaError(ErrorKind kind) =>
