@@ -1852,7 +1852,7 @@ end
 local function check_timeout(v, i, fname, present)
   if v == nil then return nil end
   if type(v) ~= "number" or v ~= v then argerror2(i, fname, "number", v, present) end
-  if v < 0 then return nil end
+  if v < 0 or v > 1e9 then return nil end -- negative or beyond ~30 years: no timeout
   return v
 end
 
@@ -1885,7 +1885,7 @@ end
 
 local function name_arg(v, i, fname, what, present)
   if type(v) ~= "string" then argerror2(i, fname, "string", v, present) end
-  if #v == 0 then error(format("bad argument #%d to '%s' (empty %s)", i, fname, what), 4) end
+  if #v == 0 then error(format("bad argument #%d to '%s' (empty %s)", i, fname, what), 3) end
   return v
 end
 
@@ -1955,7 +1955,7 @@ vm_sleep = function(...)
   local s = ...
   if type(s) ~= "number" or s ~= s then argerror(1, "sleep", "number", s, select("#", ...) >= 1) end
   need_events("vm.sleep")
-  if s < 0 then s = 0 end
+  if s < 0 then s = 0 elseif s > 1e9 then s = huge end
   await("sleep", s)
 end
 
@@ -2329,6 +2329,8 @@ local function dispatch(op, id, payload, bad, intr)
   end
 end
 
+-- (dispatch inlined for the common case: a request read directly, nothing queued)
+
 while true do
   if ntasks > 0 or rhead <= rtail then events(qhead > qtail) end
   if qhead <= qtail then
@@ -2338,7 +2340,18 @@ while true do
     if qhead > qtail then qhead, qtail = 1, 0 end
     dispatch(f[1], f[2], f[3], f[4], f[5])
   elseif ntasks == 0 and rhead > rtail then
-    dispatch(read_frame())
+    local op, id, payload, bad = read_frame()
+    local handler = handlers[op]
+    if handler and not bad then
+      local ok, err = pcall(handler, id, payload)
+      active_id = nil
+      if not ok and not pcall(host_failure, id, err) then
+        fwrite(stderr, "vmhost: cannot reply after a host failure, exiting\n")
+        exit(3)
+      end
+    else
+      dispatch(op, id, payload, bad)
+    end
   end
 end
 end
