@@ -9,7 +9,7 @@
 --
 -- Rules this file keeps:
 --   * stdout carries frames only. Nothing here may call the real print or io.write except
---     the reply functions below.
+--     the reply functions below (send_k, send_r, send_x, send_frame).
 --   * Host code runs on the main thread, which never has a hook. User code runs in
 --     coroutines that carry the limit hook; the sandbox wrappers (print, pcall, ...) run
 --     there too, under the hook, and may call user code (print calls __tostring).
@@ -26,6 +26,13 @@
 --   sb_xpcall     message handlers are skipped for errors raised by the hook (hookless too)
 --   sb_pcall      at most MAX_PCALL_DEPTH nested pcall/xpcall per coroutine (O(n^2) unwinding)
 --   sb_rep        string.rep capped at rep_cap (C code is never interrupted)
+--   poll          the hook polls stdin every POLL_S (LuaSocket only): 'I' interrupts the
+--                 running request (raised like a timeout, armed); other frames are queued
+--   runner        requests that wait (vm.receive, sockets, vm.sleep, vm.send's answer) and
+--                 background tasks are coroutines under the same hook, resumed by the event
+--                 loop on the main thread; the sandbox's coroutine.resume/wrap pass waits up
+--
+-- Events, messages and sockets (protocol.md §11): frames I, D, A in; W, U, M, T out.
 
 ---------------------------------------------------------------------------------------------
 -- Captured builtins
@@ -44,19 +51,36 @@ local real_rep = string.rep
 local concat, sort, pack = table.concat, table.sort, table.pack
 local mtype, huge, tointeger = math.type, math.huge, math.tointeger
 local utf8_len = utf8.len
-local co_create, co_resume, co_status, co_close, co_running =
-  coroutine.create, coroutine.resume, coroutine.status, coroutine.close, coroutine.running
+local co_create, co_resume, co_status, co_close, co_running, co_yield =
+  coroutine.create, coroutine.resume, coroutine.status, coroutine.close, coroutine.running,
+  coroutine.yield
+local unpack = table.unpack
 local exit = os.exit
 -- The deadline clock: wall time from LuaSocket when it is installed (gettimeofday, no system
 -- call, and the clock the actor's kill deadline uses too, so on a loaded machine Lua's own
 -- Timeout comes first); CPU time (os.clock, a system call) otherwise.
 local clock = os.clock
+-- LuaSocket, when installed, also gives the event loop: socket.select over stdin and sockets,
+-- and stdin as a LuaSocket "serial" object on fd 0 (read() into an 8 KiB buffer that select
+-- knows about through :dirty(), so a poll never misses bytes already read ahead, as it would
+-- with stdio's hidden buffer). Without it: stdio reads, no polling, no sockets (protocol.md §11).
+local sk, sk_select, sin
 do
-  local ok, socket_core = pcall(require, "socket.core")
-  if ok and type(socket_core) == "table" and type(socket_core.gettime) == "function" then
-    clock = socket_core.gettime
+  local ok, core = pcall(require, "socket.core")
+  if ok and type(core) == "table" and type(core.gettime) == "function" then
+    clock = core.gettime
+    if type(core.select) == "function" and type(core.tcp) == "function" then
+      local sok, serial = pcall(require, "socket.serial")
+      local s = sok and type(serial) == "function" and serial("/dev/null")
+      if s then
+        s:close()   -- the /dev/null descriptor; the object keeps its buffer and methods
+        s:setfd(0)  -- now it reads stdin (blocking descriptor: see read_available below)
+        sk, sk_select, sin = core, core.select, s
+      end
+    end
   end
 end
+local EVENTS = sin ~= nil -- the event loop (select, polling, timers, sockets) is available
 local sethook, gethook, traceback, getinfo, dsetmetatable, getmetatable_raw =
   debug.sethook, debug.gethook, debug.traceback, debug.getinfo, debug.setmetatable, debug.getmetatable
 
@@ -75,6 +99,14 @@ local limits = {
   memory_kb = 65536,      -- default Lua heap limit (KiB); 0 = none
   output_cap = 1048576,   -- max bytes of captured print output per request
   rep_cap = 16777216,     -- max bytes one string.rep call may produce
+  net = 0,                -- 1: the sandbox gets the cooperative `socket` table (needs LuaSocket)
+  net_sockets = 64,       -- max sockets open at once (select's FD_SETSIZE is 1024)
+  max_tasks = 256,        -- max background tasks (vm.spawn) alive at once
+}
+-- String-valued 'L' keys (validated by their own parsers in handlers.L).
+local settings = {
+  vm_id = nil,                       -- what vm.id() returns (nil until set)
+  net_allow = "127.0.0.0/8,::1",     -- addresses sockets may bind/connect to
 }
 
 local HOOK_COUNT = 1000   -- the hook fires every HOOK_COUNT VM instructions
@@ -90,6 +122,11 @@ local req_timeout_ms = 0  -- for the messages
 local req_memory_kb = 0
 local timed_out = false   -- set by the hook: the deadline passed during this request
 local mem_flag = false    -- set by the hook: the heap is over its limit (cleared when back under)
+local interrupted = false -- set when an 'I' frame named the running request (raised like timed_out)
+local next_poll = huge    -- clock() value at which the hook next polls stdin (EVENTS only)
+local POLL_S = 0.01       -- the hook polls stdin at most every 10 ms of the deadline clock
+local poll_input          -- reads the frames waiting on stdin (below, with the event loop)
+local INTERRUPT_MSG = "interrupted"
 
 -- Coroutines whose hook fires on every instruction ("armed"): after a timeout or a memory
 -- error (so a pcall loop cannot run on), or asked by the GC canary for a check. run() puts
@@ -122,13 +159,27 @@ end
 -- The limit hook: a count hook on every coroutine that runs user code, so it runs in the
 -- user coroutine, never on the host's main thread. It reads the CURRENT request's limits.
 hook = function()
-  if clock() > deadline then
+  local now = clock()
+  if now > deadline then
     timed_out = true
     local co = co_running()
     if not armed[co] then arm(co) end
     local msg = timeout_message()
     hook_err[co] = msg
     error(msg, 0)
+  end
+  if now >= next_poll then
+    -- Frames that came while user code runs: queued, except 'I' (may set `interrupted`) and
+    -- the answers 'D'/'A' (routed to their waiters).
+    next_poll = now + POLL_S
+    poll_input()
+  end
+  if interrupted then
+    -- like a timeout: armed, so every instruction raises again until the request is over
+    local co = co_running()
+    if not armed[co] then arm(co) end
+    hook_err[co] = INTERRUPT_MSG
+    error(INTERRUPT_MSG, 0)
   end
   if collectgarbage("count") > memlimit then
     collectgarbage("collect")
@@ -343,6 +394,27 @@ local function sb_collectgarbage(opt, ...)
     type(opt) == "string" and opt or type(opt)), 2)
 end
 
+-- Waiting (vm.receive, vm.send's answer, sockets, vm.sleep): the waiting wrapper yields
+-- IOWAIT and what it waits for; the runner on the main thread (event loop, below) resumes the
+-- coroutine with RESUME and the outcome. A wait inside a coroutine the user made passes up
+-- through the sandbox's coroutine.resume/wrap (`through`) to the request's or task's own
+-- coroutine, which the runner drives. User code never sees either sentinel.
+local IOWAIT, RESUME = {}, {}
+
+-- Passes an inner coroutine's wait up to our own runner and its outcome back down.
+local function through(co, ok, a, ...)
+  if a == IOWAIT and ok and co_status(co) == "suspended" then
+    return through(co, co_resume(co, co_yield(IOWAIT, ...)))
+  end
+  return ok, a, ...
+end
+
+local function sb_co_resume(...)
+  local co = ...
+  if type(co) ~= "thread" then argerror(1, "resume", "coroutine", co, select("#", ...) >= 1) end
+  return through(co, co_resume(...))
+end
+
 -- coroutine.create / wrap: install the limit hook on every coroutine user code makes.
 local function sb_co_create(...)
   local f = ...
@@ -395,7 +467,7 @@ local function sb_co_wrap(...)
   local co = co_create(f)
   sethook(co, hook, "", HOOK_COUNT)
   return function(...)
-    return wrap_ret(co, co_resume(co, ...))
+    return wrap_ret(co, through(co, co_resume(co, ...)))
   end
 end
 
@@ -508,6 +580,8 @@ local function copy(t)
   return c
 end
 
+local make_vm_table, make_socket_table -- the `vm` and `socket` tables (below, with the runner)
+
 local function new_env()
   local e = {
     assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
@@ -523,12 +597,13 @@ local function new_env()
   co.create = sb_co_create
   co.wrap = sb_co_wrap
   co.close = sb_co_close
+  co.resume = sb_co_resume
   e.coroutine = co
+  e.vm = make_vm_table()
+  if limits.net == 1 then e.socket = make_socket_table() end
   e._G = e
   return e
 end
-
-env = new_env()
 
 ---------------------------------------------------------------------------------------------
 -- JSON encoding of results (host code: no hook, no user metamethods)
@@ -788,6 +863,12 @@ local function send_x(id, kind, msg, tb, output, trunc)
   fflush(stdout)
 end
 
+-- Any other frame the VM sends by itself (W, U, M, T: protocol.md §11).
+local function send_frame(op, id, payload)
+  fwrite(stdout, op, id, format("%08x\n", #payload), payload)
+  fflush(stdout)
+end
+
 ---------------------------------------------------------------------------------------------
 -- Running a request
 ---------------------------------------------------------------------------------------------
@@ -830,8 +911,11 @@ local function fail(id, co, kind, msg, finished)
   send_x(id, kind, msg, tb, output, trunc)
 end
 
+local suspend -- a request that waits (vm.receive, sockets, ...) is driven by the runner (below)
+
 local function finish(id, co, ok, ...)
   if not ok then
+    if interrupted then return fail(id, co, "interrupted", INTERRUPT_MSG) end
     if timed_out then return fail(id, co, "timeout", timeout_message()) end
     if mem_flag then return fail(id, co, "memory", memory_message()) end
     local e = ...
@@ -839,11 +923,13 @@ local function finish(id, co, ok, ...)
     return fail(id, co, "runtime", error_message(e))
   end
   if co_status(co) ~= "dead" then
+    if (...) == IOWAIT then return suspend(id, co, select(2, ...)) end
     -- the top level yielded
     return fail(id, co, "runtime", "attempt to yield from outside a coroutine")
   end
   -- Finished, but a coroutine it resumed hit a limit and it returned before its own hook
   -- fired: the limit was still exceeded.
+  if interrupted then return fail(id, co, "interrupted", INTERRUPT_MSG, true) end
   if timed_out then return fail(id, co, "timeout", timeout_message(), true) end
   if mem_flag then return fail(id, co, "memory", memory_message(), true) end
   local n = select("#", ...)
@@ -871,9 +957,11 @@ local function finish(id, co, ok, ...)
   return send_r(id, n, json, out_take(), out_trunc)
 end
 
+local active_id -- id of the E/V request in progress (running or waiting), for 'I' frames
+
 local function run(id, fn, tms, mkb)
   if any_armed then disarm_all() end
-  timed_out, mem_flag = false, false
+  timed_out, mem_flag, interrupted = false, false, false
   if out_n > 0 then out_reset() end
   out_len, out_trunc = 0, false
   if tms == 0 then tms = limits.timeout_ms end
@@ -882,7 +970,10 @@ local function run(id, fn, tms, mkb)
   memlimit = mkb > 0 and mkb or huge
   local co = co_create(fn)
   sethook(co, hook, "", HOOK_COUNT)
-  deadline = tms > 0 and clock() + tms / 1000 or huge
+  active_id = id
+  local now = clock()
+  deadline = tms > 0 and now + tms / 1000 or huge
+  if EVENTS then next_poll = now + POLL_S end
   return finish(id, co, co_resume(co))
 end
 
@@ -937,17 +1028,38 @@ handlers.V = function(id, payload)
   return run(id, fn, tms, mkb)
 end
 
+-- 'L': numeric keys as before; string keys vm_id and net_allow (protocol.md §3, §11.2).
+local parse_allow -- net_allow text -> list of rules, or nil and the reason (below, sockets)
+local allow_rules -- parsed settings.net_allow
+
 handlers.L = function(id, payload)
-  local new = {}
+  local new, news = {}, {}
   for line in gmatch(payload, "[^\n]+") do
-    local k, v = match(line, "^([%w_]+)=(%d+)$")
-    v = v and tointeger(tonumber(v))
-    if not k or limits[k] == nil or not v then
-      return send_x(id, "protocol", "bad 'L' payload line: " .. line)
+    local k, v = match(line, "^([%w_]+)=(.*)$")
+    if k == "vm_id" then
+      news.vm_id = v -- "" unsets it
+    elseif k == "net_allow" then
+      local rules = parse_allow(v)
+      if not rules then return send_x(id, "protocol", "bad 'L' payload line: " .. line) end
+      news.net_allow, news.rules = v, rules
+    else
+      v = v and match(v, "^%d+$") and tointeger(tonumber(v))
+      if not k or limits[k] == nil or not v or (k == "net" and v > 1) then
+        return send_x(id, "protocol", "bad 'L' payload line: " .. line)
+      end
+      new[k] = v
     end
-    new[k] = v
   end
+  if new.net == 1 and not EVENTS then
+    return send_x(id, "protocol", "net=1 needs LuaSocket (the lua-socket package)")
+  end
+  local net_was = limits.net
   for k, v in next, new do limits[k] = v end
+  if news.vm_id then settings.vm_id = news.vm_id ~= "" and news.vm_id or nil end
+  if news.net_allow then settings.net_allow, allow_rules = news.net_allow, news.rules end
+  if limits.net ~= net_was then
+    rawset(env, "socket", limits.net == 1 and make_socket_table() or nil)
+  end
   return send_k(id, "")
 end
 
@@ -955,7 +1067,10 @@ handlers.P = function(id)
   return send_k(id, LUA_VERSION)
 end
 
+local reset_runner -- drops tasks, waits and sockets (below)
+
 handlers.Z = function(id)
+  reset_runner()
   env = new_env()
   restore_string_table()
   collectgarbage("collect")
@@ -968,40 +1083,71 @@ handlers.Q = function(id)
 end
 
 ---------------------------------------------------------------------------------------------
--- Main loop
+-- Input: whole frames from stdin, and the queue of frames read early
+--
+-- Frames that arrive while a request runs or waits (read by the hook's poll or the event
+-- loop) go into `inq` and are handled later, in order. 'I', 'D' and 'A' frames are never
+-- queued: they act at once (ingest_ops).
 ---------------------------------------------------------------------------------------------
 stdout:setvbuf("full", 65536)
 
+local read_frame, stdin_ready
+do
 local HEADER_PAT = "^%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x\n"
 
-local function op_name(op)
-  if find(op, "^%g$") then return "'" .. op .. "'" end
-  return format("byte 0x%02x", byte(op))
-end
 
--- A handler failed in host code (in practice: an allocation failed under an OS memory limit).
-local function host_failure(id, err)
-  encoder_reset()
-  out_reset()
-  collectgarbage("collect")
-  if err == "not enough memory" then
-    send_x(id, "memory", "not enough memory")
-  else
-    send_x(id, "runtime", "host error: " .. error_message(err))
+-- With LuaSocket stdin is the serial object (see the top); select sees its buffer through
+-- :dirty(). Reads block until the bytes asked for are there; end of file exits.
+-- read_payload(len): the payload, or nil when it could not be stored (not enough memory),
+-- in which case all len bytes have been consumed, so the framing is kept.
+local read_payload
+if sin then
+  local srecv, sstats = sin.receive, sin.getstats
+  -- If a receive raises (an allocation failed), the bytes it had already taken from the
+  -- buffer are gone: getstats() counts the bytes consumed, so the rest can be skipped.
+  local function skip_rest(len)
+    while len > 0 do
+      local r0 = sstats(sin)
+      local ok, d = pcall(srecv, sin, len < 65536 and len or 65536)
+      if ok and d == nil then exit(0) end
+      len = len - (sstats(sin) - r0)
+    end
+  end
+  read_payload = function(len)
+    local r0 = sstats(sin)
+    local ok, d = pcall(srecv, sin, len)
+    if ok then
+      if d == nil then exit(0) end
+      return d
+    end
+    skip_rest(len - (sstats(sin) - r0))
+    return nil
+  end
+else
+  read_payload = function(len)
+    local ok, p = pcall(fread, stdin, len)
+    if not ok then
+      -- Lua's read reserves the whole buffer before reading: nothing was consumed
+      while len > 0 do
+        local piece = fread(stdin, len < 65536 and len or 65536)
+        if not piece or #piece == 0 then exit(0) end
+        len = len - #piece
+      end
+      return nil
+    end
+    if p == nil or #p < len then exit(0) end
+    return p
   end
 end
 
--- Skips len payload bytes that could not be read in one piece.
-local function skip(len)
-  while len > 0 do
-    local piece = fread(stdin, len < 65536 and len or 65536)
-    if not piece or #piece == 0 then exit(0) end
-    len = len - #piece
-  end
-end
+-- One whole frame: op, id, payload, bad (bad: the payload did not fit in memory and was
+-- skipped). A malformed header ends the process, as always.
+local srecv = sin and sin.receive
+local PIECE = 1024
 
-while true do
-  local h = fread(stdin, 18)
+read_frame = function()
+  local h
+  if srecv then h = srecv(sin, 18) else h = fread(stdin, 18) end
   if h == nil or #h < 18 then exit(0) end -- stdin closed: the owner is gone
   if not find(h, HEADER_PAT, 2) then
     -- framing is lost: there is no way to find the next frame
@@ -1012,29 +1158,1202 @@ while true do
   end
   local op, id = sub(h, 1, 1), sub(h, 2, 9)
   local len = tonumber(sub(h, 10, 17), 16)
-  local payload = ""
-  if len > 0 then
-    local ok, p = pcall(fread, stdin, len)
-    if not ok then
-      skip(len)
-      collectgarbage("collect")
-      send_x(id, "memory", "not enough memory to read the request payload")
-      goto continue
-    end
-    if p == nil or #p < len then exit(0) end
-    payload = p
+  if len == 0 then return op, id, "" end
+  local p
+  if srecv and len <= PIECE then -- the common case, without a call more
+    -- A receive of at most LUAL_BUFFERSIZE (1024) bytes builds its result in a C stack
+    -- buffer: if it raises, it raised making the final string, after consuming all of it.
+    local ok
+    ok, p = pcall(srecv, sin, len)
+    if not ok then p = nil elseif p == nil then exit(0) end
+  else
+    p = read_payload(len)
   end
-  do
+  if p == nil then
+    collectgarbage("collect")
+    return op, id, nil, true
+  end
+  return op, id, p
+end
+
+end
+
+local inq, qhead, qtail = {}, 1, 0 -- frames read early: { op, id, payload, bad, interrupted }
+local ingest_ops = {}              -- op -> function(id, payload, bad) for 'I', 'D', 'A'
+
+local function ingest(op, id, payload, bad)
+  local f = ingest_ops[op]
+  if f then return f(id, payload, bad) end
+  qtail = qtail + 1
+  inq[qtail] = { op, id, payload, bad, false }
+end
+
+-- Whether stdin has bytes now (LuaSocket only): in the serial object's buffer, or in the pipe.
+if sin then
+  local sin_dirty, sin_list = sin.dirty, { sin }
+  stdin_ready = function()
+    if sin_dirty(sin) then return true end
+    local r = sk_select(sin_list, nil, 0)
+    return r[1] ~= nil
+  end
+end
+
+-- Reads the frames that are there (up to max). A frame whose first bytes are there is read to
+-- its end: the C# side writes every frame with one write, so the rest is on its way.
+local function read_available(max)
+  local n = 0
+  repeat
+    ingest(read_frame())
+    n = n + 1
+  until n >= max or not stdin_ready()
+end
+
+-- From the hook, every POLL_S while user code runs (EVENTS only).
+poll_input = function()
+  if stdin_ready() then read_available(256) end
+end
+
+---------------------------------------------------------------------------------------------
+-- The runner: requests that wait, background tasks, and the event loop
+--
+-- A record per coroutine the runner drives:
+--   co, kind ("req" | "task"), id (8 hex digits: the request id, or the task id for 'T')
+--   wait       what it waits for: "read"/"write" (sock), "recv" (wid), "call" (cid), "sleep"
+--   wake_at    clock() value when the wait times out (nil: never)
+--   sig        the outcome to resume it with, once it is in the ready list
+--   requests also keep their limit context (deadline, flags, print buffer) while they wait;
+--   a task gets a fresh context (the 'L' defaults) for every slice (resume until it waits).
+-- Waiting never spins: the event loop blocks in socket.select on stdin and the sockets
+-- waited for, with the nearest timer as timeout.
+---------------------------------------------------------------------------------------------
+local cur_req                         -- the request in progress, once it has waited
+local ntasks, rhead, rtail = 0, 1, 0  -- background tasks alive; the ready list's bounds
+local rwait, wwait = {}, {}           -- real socket -> record waiting for it
+local events, wake, abandon, mailbox_empty, spawn_task
+
+-- (in a function of its own: the main chunk is near Lua's limit of 200 locals)
+;(function()
+local tasks, next_tid = {}, 0         -- task number -> record
+local ready = {}                      -- records to resume, in order (ready[rhead..rtail])
+local in_task = false                 -- a task slice is running
+local dwait, cwait = {}, {}           -- 'W' id / 'M' id -> record waiting for 'D' / 'A'
+local timed = {}                      -- record -> true while a timer or a deadline applies
+local orphans = {}                    -- 'W' ids given up: their message goes to the mailbox
+local mailbox, mb_head, mb_tail = {}, 1, 0 -- 'D' payloads not yet given to vm.receive
+local frame_seq = 0                   -- ids of the frames the VM starts (W, M)
+
+local function next_frame_id()
+  frame_seq = (frame_seq + 1) & 0xffffffff
+  return format("%08x", frame_seq)
+end
+
+local function save_ctx(r)
+  r.deadline, r.memlimit, r.tms, r.mkb = deadline, memlimit, req_timeout_ms, req_memory_kb
+  r.timed_out, r.mem_flag, r.interrupted = timed_out, mem_flag, interrupted
+  r.out, r.out_n, r.out_len, r.out_trunc = out, out_n, out_len, out_trunc
+end
+
+local function load_ctx(r)
+  deadline, memlimit, req_timeout_ms, req_memory_kb = r.deadline, r.memlimit, r.tms, r.mkb
+  timed_out, mem_flag, interrupted = r.timed_out, r.mem_flag, r.interrupted
+  out, out_n, out_len, out_trunc = r.out, r.out_n, r.out_len, r.out_trunc
+end
+
+local function task_ctx()
+  local tms, mkb = limits.timeout_ms, limits.memory_kb
+  req_timeout_ms, req_memory_kb = tms, mkb
+  local now = clock()
+  deadline = tms > 0 and now + tms / 1000 or huge
+  memlimit = mkb > 0 and mkb or huge
+  timed_out, mem_flag, interrupted = false, false, false
+  out, out_n, out_len, out_trunc = {}, 0, 0, false
+  if EVENTS then next_poll = now + POLL_S end
+end
+
+-- Forgets what r waits for.
+local function unwait(r)
+  local w = r.wait
+  if w == "read" then
+    if rwait[r.sock] == r then rwait[r.sock] = nil end
+  elseif w == "write" then
+    if wwait[r.sock] == r then wwait[r.sock] = nil end
+  elseif w == "recv" then
+    if dwait[r.wid] == r then dwait[r.wid] = nil end
+  elseif w == "call" then
+    if cwait[r.cid] == r then cwait[r.cid] = nil end
+  end
+  r.wait, r.sock, r.wake_at = nil, nil, nil
+  timed[r] = nil
+end
+
+-- Gives up what r waits for: a pending 'W' is cancelled with 'U' (its 'D' still comes, and a
+-- message in it goes to the mailbox).
+abandon = function(r)
+  if r.wait == "recv" then
+    if not r.u_sent then send_frame("U", r.wid, "") end
+    orphans[r.wid] = true
+  end
+  unwait(r)
+end
+
+wake = function(r, ...)
+  unwait(r)
+  r.sig = pack(...)
+  rtail = rtail + 1
+  ready[rtail] = r
+end
+
+local function mailbox_push(payload)
+  mb_tail = mb_tail + 1
+  mailbox[mb_tail] = payload
+end
+
+mailbox_empty = function()
+  return mb_head > mb_tail
+end
+
+local function mailbox_pop()
+  local p = mailbox[mb_head]
+  mailbox[mb_head] = nil
+  mb_head = mb_head + 1
+  if mb_head > mb_tail then mb_head, mb_tail = 1, 0 end
+  return p
+end
+
+-- The encoder for outgoing message values (runs on the main thread, no hook).
+local function encode_one(v)
+  bn, enc_count = 0, 0
+  enc_value(v, 0)
+  local s = concat(buf, "", 1, bn)
+  encoder_reset()
+  return s
+end
+
+-- r has just yielded IOWAIT, kind, ...: set up its wait (main thread, r's context loaded).
+local function register(r, kind, a, b, c, d)
+  if kind == "read" or kind == "write" then
+    -- a: real socket, b: timeout in seconds or nil
+    local map = kind == "read" and rwait or wwait
+    local other = map[a]
+    if other and other ~= r then return wake(r, "busy") end
+    map[a] = r
+    r.wait, r.sock = kind, a
+    if b then r.wake_at = clock() + b end
+  elseif kind == "recv" then
+    -- a: timeout in seconds or nil
+    if mb_head <= mb_tail then return wake(r, "msg", mailbox_pop()) end
+    local wid = next_frame_id()
+    r.wait, r.wid, r.u_sent = "recv", wid, false
+    dwait[wid] = r
+    send_frame("W", wid, a and format("%d", math.ceil(a * 1000)) or "")
+    if a then r.wake_at = clock() + a end
+  elseif kind == "call" then
+    -- a: op, b: target or topic, c: whether there is a value, d: the value
+    local json = ""
+    if c then
+      enc_deadline = deadline
+      enc_memlimit = memlimit == huge and huge or memlimit * 4
+      local ok, res = pcall(encode_one, d)
+      if not ok then
+        encoder_reset()
+        collectgarbage("collect")
+        if res == ENC_TIMEOUT then return wake(r, "deadline") end
+        return wake(r, "error", "the message value is too large to encode")
+      end
+      json = res
+    end
+    local cid = next_frame_id()
+    r.wait, r.cid = "call", cid
+    cwait[cid] = r
+    send_frame("M", cid, a .. " " .. #b .. " " .. #json .. "\n" .. b .. json)
+  elseif kind == "sleep" then
+    r.wait = "sleep"
+    r.wake_at = clock() + a
+  else
+    return wake(r, "ok")
+  end
+  if r.wake_at or (r.kind == "req" and r.deadline < huge) then timed[r] = true end
+end
+
+local function emit_task(r, status, msg, tb)
+  local output, trunc = out_take(), out_trunc
+  tb = tb or ""
+  local pre = format("%s %d %d %d %d\n", status, #msg, #tb, #output, trunc and 1 or 0)
+  send_frame("T", r.id, pre .. msg .. tb .. output)
+end
+
+local function task_end(r, kind, msg, finished)
+  r.dead = true
+  if tasks[r.tid] == r then
+    tasks[r.tid] = nil
+    ntasks = ntasks - 1
+  end
+  unwait(r)
+  local tb = ""
+  if kind ~= "done" then
+    if not finished then tb = user_traceback(r.co) end
+    safe_close(r.co)
+    if kind == "memory" then collectgarbage("collect") end
+  end
+  emit_task(r, kind, msg, tb)
+end
+
+local function task_after(r, ok, ...)
+  local co = r.co
+  if not ok then
+    if timed_out then return task_end(r, "timeout", timeout_message()) end
+    if mem_flag then return task_end(r, "memory", memory_message()) end
+    local e = ...
+    if e == "not enough memory" then return task_end(r, "memory", e) end
+    return task_end(r, "runtime", error_message(e))
+  end
+  if co_status(co) == "dead" then
+    if timed_out then return task_end(r, "timeout", timeout_message(), true) end
+    if mem_flag then return task_end(r, "memory", memory_message(), true) end
+    return task_end(r, "done", "", true)
+  end
+  if out_n > 0 then emit_task(r, "output", "") end
+  if (...) == IOWAIT then
+    r.plain = false
+    return register(r, select(2, ...))
+  end
+  -- a plain coroutine.yield at the task's top level: let the others run, then go on
+  r.plain = true
+  return wake(r)
+end
+
+local function resume(r)
+  local sig = r.sig
+  r.sig = nil
+  if r.dead then return end
+  if any_armed then disarm_all() end
+  if r.kind == "req" then
+    load_ctx(r)
+    if EVENTS then next_poll = clock() + POLL_S end
+    local co = r.co
+    -- finish() replies, or registers the next wait through suspend()
+    finish(r.id, co, co_resume(co, RESUME, unpack(sig, 1, sig.n)))
+    if r.wait == nil and r.sig == nil then
+      r.done = true
+      cur_req = nil
+      active_id = nil
+    end
+    return
+  end
+  task_ctx()
+  in_task = true
+  if r.fresh then
+    r.fresh = false
+    task_after(r, co_resume(r.co, unpack(sig, 1, sig.n)))
+  elseif r.plain then
+    task_after(r, co_resume(r.co))
+  else
+    task_after(r, co_resume(r.co, RESUME, unpack(sig, 1, sig.n)))
+  end
+  in_task = false
+end
+
+-- Resumes the records that were ready when it started; those made ready meanwhile (a task
+-- that yields, a wake from a frame) wait for the next turn, so stdin is never starved.
+local function run_ready()
+  local last = rtail
+  while rhead <= last do
+    local r = ready[rhead]
+    ready[rhead] = nil
+    rhead = rhead + 1
+    resume(r)
+  end
+  if rhead > rtail then rhead, rtail = 1, 0 end
+end
+
+-- Timers: wakes the records whose wait or deadline has passed.
+local function expire(now)
+  for r in next, timed do
+    if r.kind == "req" and now >= r.deadline then
+      abandon(r)
+      wake(r, "deadline")
+    elseif r.wake_at and now >= r.wake_at then
+      if r.wait == "recv" then
+        -- vm.receive's timeout: cancel the 'W'; the 'D' that answers it (a message that
+        -- crossed the 'U', or an empty one) ends the wait
+        send_frame("U", r.wid, "")
+        r.u_sent, r.wake_at = true, nil
+        if not (r.kind == "req" and r.deadline < huge) then timed[r] = nil end
+      else
+        wake(r, "timeout")
+      end
+    end
+  end
+end
+
+-- One turn of the event loop: waits (blocking if `block` and nothing is ready) for stdin,
+-- the sockets waited for, or the nearest timer; then resumes whatever became ready.
+events = function(block)
+  local timeout
+  if not block or rhead <= rtail then timeout = 0 end
+  local now = clock()
+  if next(timed) ~= nil then
+    for r in next, timed do
+      local t = r.wake_at
+      if r.kind == "req" and r.deadline < huge and (t == nil or r.deadline < t) then t = r.deadline end
+      if t then
+        t = t - now
+        if timeout == nil or t < timeout then timeout = t end
+      end
+    end
+    if timeout and timeout < 0 then timeout = 0 end
+  end
+  if not EVENTS then
+    -- no select: only frames can wake anything (vm.send and friends wait for their 'A')
+    if timeout ~= 0 then ingest(read_frame()) end
+    return run_ready()
+  end
+  local rl, wl, nr, nw = { sin }, {}, 1, 0
+  for s in next, rwait do nr = nr + 1; rl[nr] = s end
+  for s in next, wwait do nw = nw + 1; wl[nw] = s end
+  local r, w = sk_select(rl, wl, timeout)
+  if r[sin] then read_available(256) end
+  for i = 1, #r do
+    local rec = rwait[r[i]]
+    if rec then wake(rec, "ok") end
+  end
+  for i = 1, #w do
+    local rec = wwait[w[i]]
+    if rec then wake(rec, "ok") end
+  end
+  if next(timed) ~= nil then expire(clock()) end
+  return run_ready()
+end
+
+-- The request in progress waits: run the event loop until it is answered.
+suspend = function(id, co, ...)
+  local r = cur_req
+  if r then
+    save_ctx(r)
+    return register(r, ...)
+  end
+  r = { co = co, kind = "req", id = id }
+  cur_req = r
+  save_ctx(r)
+  register(r, ...)
+  repeat events(true) until r.done
+end
+
+---------------------------------------------------------------------------------------------
+-- Frames that act at once: 'I' interrupt, 'D' deliver, 'A' answer (protocol.md §11)
+---------------------------------------------------------------------------------------------
+ingest_ops.I = function(id)
+  if active_id == id then
+    local _, main = co_running()
+    if not main and not in_task then
+      interrupted = true -- the request is running: the hook raises when the poll returns
+    elseif cur_req and not cur_req.done then
+      cur_req.interrupted = true
+      if cur_req.wait then
+        abandon(cur_req)
+        wake(cur_req, "interrupt")
+      end
+    end
+    return
+  end
+  for i = qhead, qtail do
+    local f = inq[i]
+    if f[2] == id and (f[1] == "E" or f[1] == "V") then
+      f[5] = true
+      return
+    end
+  end
+  -- a request already answered (or never seen): nothing to do
+end
+
+ingest_ops.D = function(wid, payload, bad)
+  local r = dwait[wid]
+  if r then
+    if bad then return wake(r, "error", "not enough memory to read the message") end
+    return wake(r, "msg", payload)
+  end
+  if orphans[wid] then orphans[wid] = nil end
+  if payload and payload ~= "" then mailbox_push(payload) end
+end
+
+ingest_ops.A = function(cid, payload, bad)
+  local r = cwait[cid]
+  if not r then return end
+  if bad then return wake(r, "answer", "error\nnot enough memory to read the answer") end
+  return wake(r, "answer", payload)
+end
+
+-- A new background task (vm.spawn): ready to start with the packed arguments.
+spawn_task = function(co, args)
+  next_tid = next_tid + 1
+  local r = { co = co, kind = "task", tid = next_tid, id = format("%08x", next_tid & 0xffffffff),
+    fresh = true, sig = args }
+  tasks[next_tid] = r
+  ntasks = ntasks + 1
+  rtail = rtail + 1
+  ready[rtail] = r
+  return next_tid
+end
+
+reset_runner = function()
+  for _, r in next, tasks do
+    r.dead = true
+    abandon(r)
+  end
+  tasks, ntasks = {}, 0
+  ready, rhead, rtail = {}, 1, 0
+end
+
+end)() -- the runner
+
+---------------------------------------------------------------------------------------------
+-- Waiting from user code (runs in the user coroutine, under the hook)
+---------------------------------------------------------------------------------------------
+;(function() -- the `vm` and `socket` tables (a function: the main chunk is near 200 locals)
+
+---------------------------------------------------------------------------------------------
+-- JSON decoding of inbound messages (strict; the inverse of the encoder, §7 and §11.5)
+--
+-- Integers stay integers (floats are numbers with '.', 'e' or 'E'), the {"$type":"bytes"} and
+-- {"$type":"float"} placeholders become strings and floats again, object names that are
+-- canonical decimal integers become integer keys and "$bytes:..." names become byte-string
+-- keys. null becomes nil (an array with nulls has holes). Anything else that is not strict
+-- JSON (RFC 8259: no leading zeros, no trailing commas, escapes only as listed, no raw
+-- control characters, valid UTF-8, nothing after the value) is an error.
+---------------------------------------------------------------------------------------------
+local json_decode
+do
+local B64V = {}
+for i = 0, 63 do B64V[byte(B64, i + 1)] = i end
+
+local function unbase64(s)
+  local n = #s
+  if n % 4 ~= 0 then return nil end
+  local parts, pn = {}, 0
+  for i = 1, n, 4 do
+    local a, b, c, d = byte(s, i, i + 3)
+    local va, vb = B64V[a], B64V[b]
+    if not va or not vb then return nil end
+    local vc, vd = B64V[c], B64V[d]
+    if i + 3 == n and d == 61 then -- '=' padding, only in the last group
+      if c == 61 then
+        pn = pn + 1; parts[pn] = char(va << 2 | vb >> 4)
+      else
+        if not vc then return nil end
+        pn = pn + 1; parts[pn] = char(va << 2 | vb >> 4, (vb & 15) << 4 | vc >> 2)
+      end
+    else
+      if not vc or not vd then return nil end
+      local v = va << 18 | vb << 12 | vc << 6 | vd
+      pn = pn + 1; parts[pn] = char(v >> 16, (v >> 8) & 255, v & 255)
+    end
+  end
+  return concat(parts, "", 1, pn)
+end
+
+local JSON_MAX_DEPTH = 200
+local ESCAPES = { [34] = '"', [92] = "\\", [47] = "/", [98] = "\b", [102] = "\f", [110] = "\n",
+  [114] = "\r", [116] = "\t" }
+
+json_decode = function(s)
+  if not utf8_len(s) then error("invalid UTF-8", 0) end
+  local pos = 1
+  local function fail_at(msg) error(format("%s at byte %d", msg, pos), 0) end
+  local function skip_ws()
+    pos = find(s, "[^ \t\r\n]", pos) or #s + 1
+  end
+  local value
+
+  local function str()
+    -- pos is at the opening quote
+    local parts, pn = {}, 0
+    local p = pos + 1
+    while true do
+      local a = find(s, '["\\%z\1-\31]', p)
+      if not a then pos = #s + 1; fail_at("unterminated string") end
+      if a > p then pn = pn + 1; parts[pn] = sub(s, p, a - 1) end
+      local c = byte(s, a)
+      if c == 34 then pos = a + 1; break end
+      if c ~= 92 then pos = a; fail_at("control character in string") end
+      local e = byte(s, a + 1)
+      if e == 117 then -- \uXXXX
+        local h = match(s, "^%x%x%x%x", a + 2)
+        if not h then pos = a; fail_at("bad \\u escape") end
+        local cp = tonumber(h, 16)
+        p = a + 6
+        if cp >= 0xD800 and cp <= 0xDBFF then
+          local l = match(s, "^\\u(%x%x%x%x)", p)
+          local lo = l and tonumber(l, 16)
+          if not lo or lo < 0xDC00 or lo > 0xDFFF then pos = a; fail_at("lone surrogate") end
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+          p = p + 6
+        elseif cp >= 0xDC00 and cp <= 0xDFFF then
+          pos = a; fail_at("lone surrogate")
+        end
+        pn = pn + 1; parts[pn] = utf8.char(cp)
+      else
+        local r = e and ESCAPES[e]
+        if not r then pos = a; fail_at("bad escape") end
+        pn = pn + 1; parts[pn] = r
+        p = a + 2
+      end
+    end
+    if pn == 1 then return parts[1] end
+    return concat(parts, "", 1, pn)
+  end
+
+  local function num()
+    local st, p = pos, pos
+    if byte(s, p) == 45 then p = p + 1 end
+    local _, b = find(s, "^0", p)
+    if not b then _, b = find(s, "^[1-9]%d*", p) end
+    if not b then fail_at("bad number") end
+    p = b + 1
+    local isfloat = false
+    if byte(s, p) == 46 then
+      _, b = find(s, "^%d+", p + 1)
+      if not b then pos = p; fail_at("bad number") end
+      p, isfloat = b + 1, true
+    end
+    local e = byte(s, p)
+    if e == 101 or e == 69 then
+      _, b = find(s, "^[-+]?%d+", p + 1)
+      if not b then pos = p; fail_at("bad number") end
+      p, isfloat = b + 1, true
+    end
+    pos = p
+    local text = sub(s, st, p - 1)
+    if isfloat then return tonumber(text) + 0.0 end
+    return tonumber(text) -- an integer, or a float when it does not fit in 64 bits
+  end
+
+  local function key_of(name)
+    if find(name, "^%-?[1-9]%d*$") or name == "0" then
+      local k = tointeger(tonumber(name))
+      if k and format("%d", k) == name then return k end
+    elseif sub(name, 1, 7) == "$bytes:" then
+      local b = unbase64(sub(name, 8))
+      if b then return b end
+    end
+    return name
+  end
+
+  value = function(depth)
+    skip_ws()
+    local c = byte(s, pos)
+    if c == 123 then -- {
+      if depth >= JSON_MAX_DEPTH then fail_at("nested too deeply") end
+      pos = pos + 1
+      local t, count = {}, 0
+      skip_ws()
+      if byte(s, pos) == 125 then pos = pos + 1; return t end
+      while true do
+        skip_ws()
+        if byte(s, pos) ~= 34 then fail_at("object name expected") end
+        local name = str()
+        skip_ws()
+        if byte(s, pos) ~= 58 then fail_at("':' expected") end
+        pos = pos + 1
+        local v = value(depth + 1)
+        t[key_of(name)] = v
+        count = count + 1
+        skip_ws()
+        c = byte(s, pos)
+        if c == 125 then pos = pos + 1; break end
+        if c ~= 44 then fail_at("',' or '}' expected") end
+        pos = pos + 1
+      end
+      local ty = rawget(t, "$type")
+      if ty == "bytes" and count == 2 and type(rawget(t, "base64")) == "string" then
+        local b = unbase64(rawget(t, "base64"))
+        if b then return b end
+      elseif ty == "float" and count == 2 then
+        local v = rawget(t, "value")
+        if v == "nan" then return 0.0 / 0.0 end
+        if v == "inf" then return huge end
+        if v == "-inf" then return -huge end
+      end
+      return t
+    elseif c == 91 then -- [
+      if depth >= JSON_MAX_DEPTH then fail_at("nested too deeply") end
+      pos = pos + 1
+      local t, n = {}, 0
+      skip_ws()
+      if byte(s, pos) == 93 then pos = pos + 1; return t end
+      while true do
+        n = n + 1
+        t[n] = value(depth + 1)
+        skip_ws()
+        c = byte(s, pos)
+        if c == 93 then pos = pos + 1; break end
+        if c ~= 44 then fail_at("',' or ']' expected") end
+        pos = pos + 1
+      end
+      return t
+    elseif c == 34 then
+      return str()
+    elseif c == 116 then
+      if sub(s, pos, pos + 3) ~= "true" then fail_at("bad literal") end
+      pos = pos + 4; return true
+    elseif c == 102 then
+      if sub(s, pos, pos + 4) ~= "false" then fail_at("bad literal") end
+      pos = pos + 5; return false
+    elseif c == 110 then
+      if sub(s, pos, pos + 3) ~= "null" then fail_at("bad literal") end
+      pos = pos + 4; return nil
+    elseif c == 45 or (c and c >= 48 and c <= 57) then
+      return num()
+    end
+    fail_at(c and "unexpected character" or "unexpected end")
+  end
+
+  local v = value(0)
+  skip_ws()
+  if pos <= #s then fail_at("trailing characters") end
+  return v
+end
+end
+
+---------------------------------------------------------------------------------------------
+local function raise_limit(msg)
+  local co = co_running()
+  if not armed[co] then arm(co) end
+  hook_err[co] = msg
+  error(msg, 0)
+end
+
+-- Yields to the runner and returns the outcome: sig, ... . Interrupts and the request's
+-- deadline are raised here like the hook raises them (armed: pcall cannot swallow them).
+local function await(...)
+  local tok, sig, a, b = co_yield(IOWAIT, ...)
+  if tok ~= RESUME then error("a coroutine that waits for I/O was resumed by user code", 0) end
+  if interrupted then raise_limit(INTERRUPT_MSG) end
+  if sig == "deadline" then
+    timed_out = true
+    raise_limit(timeout_message())
+  end
+  if sig == "interrupt" then
+    interrupted = true
+    raise_limit(INTERRUPT_MSG)
+  end
+  return sig, a, b
+end
+
+local function need_events(fname)
+  if not EVENTS then error(fname .. " needs LuaSocket (the lua-socket package)", 3) end
+end
+
+-- argerror for helpers of wrappers (one level deeper)
+local function argerror2(i, fname, expected, v, present)
+  error(format("bad argument #%d to '%s' (%s expected, got %s)", i, fname, expected,
+    present and type(v) or "no value"), 4)
+end
+
+local function check_timeout(v, i, fname, present)
+  if v == nil then return nil end
+  if type(v) ~= "number" or v ~= v then argerror2(i, fname, "number", v, present) end
+  if v < 0 or v > 1e9 then return nil end -- negative or beyond ~30 years: no timeout
+  return v
+end
+
+---------------------------------------------------------------------------------------------
+-- The `vm` table: messaging through the C# side (protocol.md §11.4)
+---------------------------------------------------------------------------------------------
+local vm_sleep
+do
+local function parse_answer(payload)
+  local nl = find(payload, "\n", 1, true)
+  local status = nl and sub(payload, 1, nl - 1) or payload
+  local body = nl and sub(payload, nl + 1) or ""
+  if status == "ok" then
+    if body == "" then return true, true end
+    local ok, v = pcall(json_decode, body)
+    if not ok then return false, "bad answer from the host: " .. v end
+    return true, v
+  end
+  if status == "error" then return false, body end
+  return false, "bad answer from the host"
+end
+
+local function vm_call(fname, op, name, has_value, value)
+  local sig, payload = await("call", op, name, has_value, value)
+  if sig == "error" then error(payload, 3) end
+  local ok, v = parse_answer(payload)
+  if not ok then error(v, 3) end
+  return v
+end
+
+local function name_arg(v, i, fname, what, present)
+  if type(v) ~= "string" then argerror2(i, fname, "string", v, present) end
+  if #v == 0 then error(format("bad argument #%d to '%s' (empty %s)", i, fname, what), 3) end
+  return v
+end
+
+local function vm_send(...)
+  local n = select("#", ...)
+  local target, value = ...
+  name_arg(target, 1, "send", "target", n >= 1)
+  if n < 2 then error("bad argument #2 to 'send' (value expected)", 2) end
+  local v = vm_call("send", "send", target, true, value)
+  return v
+end
+
+local function vm_publish(...)
+  local n = select("#", ...)
+  local topic, value = ...
+  name_arg(topic, 1, "publish", "topic", n >= 1)
+  if n < 2 then error("bad argument #2 to 'publish' (value expected)", 2) end
+  local v = vm_call("publish", "publish", topic, true, value)
+  return v
+end
+
+local function vm_subscribe(...)
+  local topic = ...
+  name_arg(topic, 1, "subscribe", "topic", select("#", ...) >= 1)
+  local v = vm_call("subscribe", "subscribe", topic, false)
+  return v
+end
+
+local function vm_unsubscribe(...)
+  local topic = ...
+  name_arg(topic, 1, "unsubscribe", "topic", select("#", ...) >= 1)
+  local v = vm_call("unsubscribe", "unsubscribe", topic, false)
+  return v
+end
+
+local function vm_peers()
+  local v = vm_call("peers", "peers", "", false)
+  return v
+end
+
+local function vm_broadcast(...)
+  if select("#", ...) < 1 then error("bad argument #1 to 'broadcast' (value expected)", 2) end
+  local v = vm_call("broadcast", "broadcast", "", true, (...))
+  return v
+end
+
+-- "<sender_len> <topic_len> <json_len>\n<sender><topic><json>" -> value, sender, topic
+local function vm_receive(...)
+  local t = check_timeout((...), 1, "receive", select("#", ...) >= 1)
+  if mailbox_empty() then need_events("vm.receive") end
+  local sig, payload = await("recv", t)
+  if sig == "error" then error(payload, 2) end
+  if payload == "" then return nil end
+  local sl, tl, jl, pos = match(payload, "^(%d+) (%d+) (%d+)\n()")
+  sl, tl, jl = tonumber(sl), tonumber(tl), tonumber(jl)
+  if not sl or pos + sl + tl + jl - 1 ~= #payload then
+    error("bad message from the host (malformed 'D' payload)", 2)
+  end
+  local sender = sub(payload, pos, pos + sl - 1)
+  local topic = sub(payload, pos + sl, pos + sl + tl - 1)
+  local ok, v = pcall(json_decode, sub(payload, pos + sl + tl))
+  if not ok then error("bad message from the host: " .. v, 2) end
+  return v, sl > 0 and sender or nil, tl > 0 and topic or nil
+end
+
+vm_sleep = function(...)
+  local s = ...
+  if type(s) ~= "number" or s ~= s then argerror(1, "sleep", "number", s, select("#", ...) >= 1) end
+  need_events("vm.sleep")
+  if s < 0 then s = 0 elseif s > 1e9 then s = huge end
+  await("sleep", s)
+end
+
+local function vm_spawn(...)
+  local f = ...
+  if type(f) ~= "function" then argerror(1, "spawn", "function", f, select("#", ...) >= 1) end
+  need_events("vm.spawn")
+  if ntasks >= limits.max_tasks then
+    error(format("too many tasks (limit %d)", limits.max_tasks), 2)
+  end
+  local co = co_create(f)
+  sethook(co, hook, "", HOOK_COUNT)
+  return spawn_task(co, pack(select(2, ...)))
+end
+
+local function vm_id()
+  return settings.vm_id
+end
+
+make_vm_table = function()
+  return {
+    id = vm_id, send = vm_send, receive = vm_receive, publish = vm_publish,
+    subscribe = vm_subscribe, unsubscribe = vm_unsubscribe, peers = vm_peers,
+    broadcast = vm_broadcast, spawn = vm_spawn, sleep = vm_sleep,
+  }
+end
+end
+
+---------------------------------------------------------------------------------------------
+-- The `socket` table (net=1): cooperative TCP on allowed addresses (protocol.md §11.6)
+---------------------------------------------------------------------------------------------
+do
+local function ipv4(s)
+  local a, b, c, d = match(s, "^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
+  a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+  if a > 255 or b > 255 or c > 255 or d > 255 then return nil end
+  return a << 24 | b << 16 | c << 8 | d
+end
+
+parse_allow = function(text)
+  local rules = {}
+  for item in gmatch(text, "[^,]+") do
+    item = match(item, "^%s*(.-)%s*$")
+    if item == "*" then
+      rules[#rules + 1] = { any = true }
+    elseif find(item, ":", 1, true) then
+      if not find(item, "^[%x:%.]+$") then return nil end
+      rules[#rules + 1] = { exact = item }
+    else
+      local addr, bits = match(item, "^([%d%.]+)/(%d+)$")
+      if not addr then addr, bits = item, "32" end
+      local ip, nb = ipv4(addr), tonumber(bits)
+      if not ip or nb > 32 then return nil end
+      local mask = nb == 0 and 0 or (0xffffffff << (32 - nb)) & 0xffffffff
+      rules[#rules + 1] = { net = ip & mask, mask = mask }
+    end
+  end
+  return rules
+end
+allow_rules = parse_allow(settings.net_allow)
+
+local function allowed(ip)
+  local v4 = ipv4(ip)
+  for i = 1, #allow_rules do
+    local r = allow_rules[i]
+    if r.any or r.exact == ip or (v4 and r.mask and v4 & r.mask == r.net) then return true end
+  end
+  return false
+end
+
+-- host -> an allowed numeric address, or nil and why. Host names are resolved (in C, with
+-- the hook off: the resolver's own timeouts apply) and the address is checked.
+local function resolve(host)
+  if host == "*" then host = "0.0.0.0" end
+  local ip = host
+  if not ipv4(host) and not find(host, ":", 1, true) then
+    local r, err = sk.dns.toip(host)
+    if not r then return nil, err or "host not found" end
+    ip = r
+  end
+  if not allowed(ip) then return nil, "address not allowed: " .. ip end
+  return ip
+end
+
+local sock_real = setmetatable({}, { __mode = "k" }) -- wrapper -> real LuaSocket object
+local sock_kind = setmetatable({}, { __mode = "k" }) -- wrapper -> "master" | "server" | "client"
+local sock_tmo = setmetatable({}, { __mode = "k" })  -- wrapper -> timeout (seconds) or nil
+local open_socks, nopen = {}, 0                      -- real -> true: open sockets (closed by Z)
+local sock_mt = { __metatable = "socket", __name = "socket" }
+local sock_methods = {}
+sock_mt.__index = sock_methods
+sock_mt.__tostring = function(w)
+  return format("tcp{%s}: %p", sock_kind[w] or "closed", w)
+end
+
+local function wrap_sock(real, kind)
+  local w = setmetatable({}, sock_mt)
+  sock_real[w], sock_kind[w] = real, kind
+  open_socks[real] = true
+  nopen = nopen + 1
+  return w
+end
+
+local function new_real()
+  if nopen >= limits.net_sockets then
+    return nil, format("too many sockets (limit %d)", limits.net_sockets)
+  end
+  local real, err = sk.tcp()
+  if not real then return nil, err end
+  real:settimeout(0)
+  return real
+end
+
+local function checksock(w, fname, want)
+  local real = sock_real[w]
+  if real == nil then
+    error(format("bad argument #1 to '%s' (socket expected, got %s)", fname, type(w)), 3)
+  end
+  if want and sock_kind[w] ~= want and sock_kind[w] ~= "closed" then
+    error(format("calling '%s' on a %s socket", fname, sock_kind[w]), 3)
+  end
+  return real
+end
+
+local function until_of(w)
+  return sock_tmo[w]
+end
+
+local function port_arg(p, i, fname)
+  local n = tointeger(p)
+  if not n or n < 0 or n > 65535 then argerror2(i, fname, "port number", p, true) end
+  return n
+end
+
+-- Waits until real is readable/writable: "ok", "timeout", "closed" or "busy".
+local function wait_sock(kind, real, w)
+  local sig = await(kind, real, until_of(w))
+  return sig
+end
+
+function sock_methods.settimeout(w, t)
+  checksock(w, "settimeout")
+  sock_tmo[w] = check_timeout(t, 2, "settimeout", true)
+  return 1
+end
+
+function sock_methods.close(w)
+  local real = checksock(w, "close")
+  if open_socks[real] then
+    open_socks[real] = nil
+    nopen = nopen - 1
+    local r = rwait[real]
+    if r then wake(r, "closed") end
+    r = wwait[real]
+    if r then wake(r, "closed") end
+    real:close()
+  end
+  sock_kind[w] = "closed"
+  return 1
+end
+
+function sock_methods.getsockname(w)
+  return checksock(w, "getsockname"):getsockname()
+end
+
+function sock_methods.getpeername(w)
+  return checksock(w, "getpeername", "client"):getpeername()
+end
+
+function sock_methods.bind(w, host, port)
+  local real = checksock(w, "bind", "master")
+  if type(host) ~= "string" then argerror(1, "bind", "string", host, true) end
+  port = port_arg(port, 2, "bind")
+  local ip, err = resolve(host)
+  if not ip then return nil, err end
+  real:setoption("reuseaddr", true)
+  return real:bind(ip, port)
+end
+
+function sock_methods.listen(w, backlog)
+  local real = checksock(w, "listen", "master")
+  local ok, err = real:listen(tointeger(backlog) or 32)
+  if ok then sock_kind[w] = "server" end
+  return ok, err
+end
+
+function sock_methods.accept(w)
+  local real = checksock(w, "accept", "server")
+  while true do
+    local c, err = real:accept()
+    if c then
+      if nopen >= limits.net_sockets then
+        c:close()
+        return nil, format("too many sockets (limit %d)", limits.net_sockets)
+      end
+      c:settimeout(0)
+      return wrap_sock(c, "client")
+    end
+    if err ~= "timeout" then return nil, err end
+    local sig = wait_sock("read", real, w)
+    if sig ~= "ok" then return nil, sig end
+  end
+end
+
+function sock_methods.connect(w, host, port)
+  local real = checksock(w, "connect", "master")
+  if type(host) ~= "string" then argerror(1, "connect", "string", host, true) end
+  port = port_arg(port, 2, "connect")
+  local ip, err = resolve(host)
+  if not ip then return nil, err end
+  local ok
+  ok, err = real:connect(ip, port)
+  if not ok and err == "timeout" then
+    local sig = wait_sock("write", real, w)
+    if sig ~= "ok" then return nil, sig end
+    ok, err = real:connect(ip, port)
+    if not ok and err == "already connected" then ok = 1 end
+  end
+  if not ok then return nil, err end
+  sock_kind[w] = "client"
+  return 1
+end
+
+function sock_methods.send(w, data, i, j)
+  local real = checksock(w, "send", "client")
+  local td = type(data)
+  if td == "number" then data = num2str(data)
+  elseif td ~= "string" then argerror(1, "send", "string", data, true) end
+  i, j = tointeger(i) or 1, tointeger(j) or -1
+  while true do
+    local last, err, sent = real:send(data, i, j)
+    if last then return last end
+    if err ~= "timeout" then return nil, err, sent end
+    i = sent + 1
+    local sig = wait_sock("write", real, w)
+    if sig ~= "ok" then return nil, sig, sent end
+  end
+end
+
+function sock_methods.receive(w, pattern, prefix)
+  local real = checksock(w, "receive", "client")
+  if pattern == nil then pattern = "*l" end
+  local tp = type(pattern)
+  if tp == "number" then
+    if pattern < 0 then argerror(1, "receive", "valid pattern", pattern, true) end
+  elseif pattern ~= "*l" and pattern ~= "l" and pattern ~= "*a" and pattern ~= "a" then
+    error("bad argument #1 to 'receive' (invalid receive pattern)", 2)
+  end
+  local acc = prefix
+  if acc ~= nil and type(acc) ~= "string" then argerror(2, "receive", "string", acc, true) end
+  acc = acc or ""
+  while true do
+    local data, err, partial = real:receive(pattern, acc)
+    if data then return data end
+    if err ~= "timeout" then return nil, err, partial end
+    acc = partial
+    local sig = wait_sock("read", real, w)
+    if sig ~= "ok" then return nil, sig, acc end
+  end
+end
+
+function sock_methods.shutdown(w, how)
+  local real = checksock(w, "shutdown", "client")
+  return real:shutdown(how == nil and "both" or how)
+end
+
+function sock_methods.setoption(w, name, value)
+  local real = checksock(w, "setoption")
+  if name ~= "tcp-nodelay" and name ~= "keepalive" then
+    error("bad argument #1 to 'setoption' (only 'tcp-nodelay' and 'keepalive' are allowed)", 2)
+  end
+  return real:setoption(name, value and true or false)
+end
+
+local function sb_tcp()
+  local real, err = new_real()
+  if not real then return nil, err end
+  return wrap_sock(real, "master")
+end
+
+local function sb_bind(host, port, backlog)
+  local w, err = sb_tcp()
+  if not w then return nil, err end
+  local ok
+  ok, err = sock_methods.bind(w, host, port)
+  if ok then ok, err = sock_methods.listen(w, backlog) end
+  if not ok then
+    sock_methods.close(w)
+    return nil, err
+  end
+  return w
+end
+
+local function sb_connect(host, port)
+  local w, err = sb_tcp()
+  if not w then return nil, err end
+  local ok
+  ok, err = sock_methods.connect(w, host, port)
+  if not ok then
+    sock_methods.close(w)
+    return nil, err
+  end
+  return w
+end
+
+make_socket_table = function()
+  return {
+    tcp = sb_tcp, bind = sb_bind, connect = sb_connect, sleep = vm_sleep,
+    gettime = sk and sk.gettime or nil, _VERSION = sk and sk._VERSION or nil,
+  }
+end
+
+local reset_tasks = reset_runner
+reset_runner = function()
+  reset_tasks()
+  for real in next, open_socks do real:close() end
+  open_socks, nopen = {}, 0
+  rwait, wwait = {}, {}
+end
+end
+
+end)() -- the `vm` and `socket` tables
+
+---------------------------------------------------------------------------------------------
+-- Main loop
+---------------------------------------------------------------------------------------------
+env = new_env()
+
+-- (a function: the main chunk is near Lua's limit of 200 locals)
+local function main()
+local function op_name(op)
+  if find(op, "^%g$") then return "'" .. op .. "'" end
+  return format("byte 0x%02x", byte(op))
+end
+
+
+-- A handler failed in host code (in practice: an allocation failed under an OS memory limit).
+local function host_failure(id, err)
+  encoder_reset()
+  out_reset()
+  collectgarbage("collect")
+  if cur_req then
+    abandon(cur_req)
+    cur_req.done = true
+    cur_req = nil
+  end
+  if err == "not enough memory" then
+    send_x(id, "memory", "not enough memory")
+  else
+    send_x(id, "runtime", "host error: " .. error_message(err))
+  end
+end
+
+local function dispatch(op, id, payload, bad, intr)
+  local handler = handlers[op]
+  if handler == nil then
+    local f = ingest_ops[op]
+    if f then return f(id, payload, bad) end
+    return send_x(id, "protocol", "unknown op " .. op_name(op))
+  end
+  if bad then
+    return send_x(id, "memory", "not enough memory to read the request payload")
+  end
+  if intr then return send_x(id, "interrupted", INTERRUPT_MSG) end
+  local ok, err = pcall(handler, id, payload)
+  active_id = nil
+  if not ok and not pcall(host_failure, id, err) then
+    fwrite(stderr, "vmhost: cannot reply after a host failure, exiting\n")
+    exit(3)
+  end
+end
+
+-- (dispatch inlined for the common case: a request read directly, nothing queued)
+
+while true do
+  if ntasks > 0 or rhead <= rtail then events(qhead > qtail) end
+  if qhead <= qtail then
+    local f = inq[qhead]
+    inq[qhead] = nil
+    qhead = qhead + 1
+    if qhead > qtail then qhead, qtail = 1, 0 end
+    dispatch(f[1], f[2], f[3], f[4], f[5])
+  elseif ntasks == 0 and rhead > rtail then
+    local op, id, payload, bad = read_frame()
     local handler = handlers[op]
-    if handler then
+    if handler and not bad then
       local ok, err = pcall(handler, id, payload)
+      active_id = nil
       if not ok and not pcall(host_failure, id, err) then
         fwrite(stderr, "vmhost: cannot reply after a host failure, exiting\n")
         exit(3)
       end
     else
-      send_x(id, "protocol", "unknown op " .. op_name(op))
+      dispatch(op, id, payload, bad)
     end
   end
-  ::continue::
 end
+end
+
+main()
