@@ -356,6 +356,12 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         switch (command)
         {
             case Execute execute:
+                if (execute.Code is null)
+                {
+                    sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "Execute needs Code"));
+                    return;
+                }
+
                 if (execute.TimeoutMs is <= 0 || execute.MemoryMb is <= 0)
                 {
                     sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest,
@@ -406,6 +412,14 @@ public sealed class VmActor : ReceiveActor, IWithTimers
                 break;
             case SendSessionInput input:
                 sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, $"session '{input.SessionId}' is not attached to VM '{_vmId}'"));
+                break;
+            case InterruptSession interrupt:
+                // Stops the session's chunk if it is in the VM (running or queued there); a no-op otherwise.
+                foreach (var pending in _pending.Where(p => p.Kind == PendingKind.SessionInput && p.SessionId == interrupt.SessionId))
+                {
+                    _instance!.Send(Frame.Encode(Frame.Ops.Interrupt, pending.Id, ReadOnlySpan<byte>.Empty));
+                }
+
                 break;
             default:
                 sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest,
@@ -476,7 +490,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nrep_cap={_settings.StringRepCapBytes}\n";
+        var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nrep_cap={_settings.StringRepCapBytes}\nvm_id={_vmId}\n";
         Write(Frame.Ops.Limits, PendingKind.Limits, Self, _timeoutMs, limits);
         if (!string.IsNullOrEmpty(_spec!.InitScript))
         {
@@ -519,6 +533,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
 
         var frame = received.Frame;
+        if (OnVmInitiatedFrame(frame))
+        {
+            return;
+        }
+
         if (!_pending.TryPeek(out var head) || head.Id != frame.Id)
         {
             LoseInstance($"protocol error: reply {frame.Id} does not match the oldest request {head?.Id}");
@@ -558,6 +577,32 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         if (_handingOff && !_pending.Any(p => IsUserRequest(p.Kind)))
         {
             Context.Stop(Self);
+        }
+    }
+
+    /// <summary>
+    /// Frames the VM sends on its own (docs/protocol.md §11). Messaging between VMs has no
+    /// router on this side yet: a wait for a message is answered "no message" at once, and a
+    /// messaging call fails with a clear error in the calling Lua code.
+    /// </summary>
+    private bool OnVmInitiatedFrame(Frame frame)
+    {
+        switch (frame.Op)
+        {
+            case Frame.Ops.Want:
+                _instance!.Send(Frame.Encode(Frame.Ops.Deliver, frame.Id, ReadOnlySpan<byte>.Empty));
+                return true;
+            case Frame.Ops.Unwant:
+                // Every want was answered at once.
+                return true;
+            case Frame.Ops.Message:
+                _instance!.Send(Frame.Encode(Frame.Ops.Answer, frame.Id, "error\n", "messaging between VMs is not available yet"));
+                return true;
+            case Frame.Ops.TaskEvent:
+                _log.Info("VM {0} background task {1}: {2}", _vmId, frame.Id, Encoding.UTF8.GetString(frame.Payload.Span));
+                return true;
+            default:
+                return false;
         }
     }
 

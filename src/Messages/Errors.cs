@@ -13,6 +13,8 @@ public enum ErrorKind
     Memory,
     /// <summary>A REPL line that is an unfinished chunk (<c>function f()</c>): send more lines.</summary>
     Incomplete,
+    /// <summary>A session interrupted the running chunk (Ctrl+C); the VM keeps its state.</summary>
+    Interrupted,
     /// <summary>The VM's process died while the request was in flight; the actor restarts it.</summary>
     Crashed,
     /// <summary>The VM's cluster node was lost or left while the request was in flight; the VM restarts on another node.</summary>

@@ -24,6 +24,9 @@ public sealed record SessionDetached(string VmId, string SessionId) : ILuaActors
 /// </summary>
 public sealed record SendSessionInput(string VmId, string SessionId, string Line) : ISessionCommand;
 
+/// <summary>Stop the session's running chunk (Ctrl+C); it ends with an Interrupted error, the VM keeps its state.</summary>
+public sealed record InterruptSession(string VmId, string SessionId) : ISessionCommand;
+
 /// <summary>
 /// Told to every session of the VM when a session's input was evaluated (to the typing
 /// session only while its chunk is <see cref="Incomplete"/>). <see cref="ValuesJson"/> is set

@@ -45,6 +45,7 @@ public sealed class SerializationTests : IDisposable
         new SessionInputEvaluated("vm1", "s-1", "1 +", "", null, ErrorKind.Incomplete, "eof", true),
         new SessionInputEvaluated("vm1", "s-2", "x", "out", "[1]", null, null, false),
         new VmStopped("vm1", "removed"),
+        new InterruptSession("vm1", "s-1"),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);

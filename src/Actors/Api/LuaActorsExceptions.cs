@@ -12,7 +12,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
     /// <summary>The typed exception for a failure reply.</summary>
     public static LuaActorsException From(RequestFailed failed) => failed.Kind switch
     {
-        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete
+        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
             => new LuaException(failed),
         ErrorKind.Crashed or ErrorKind.NodeLost => new VmCrashedException(failed.VmId, failed.Message, failed.Kind),
         ErrorKind.NotFound => new VmNotFoundException(failed.VmId, failed.Message),

@@ -86,6 +86,18 @@ public sealed class VmSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops this session's running chunk, like Ctrl+C in <c>lua -i</c>: it ends with an
+    /// Interrupted error event and the VM keeps its state. Needs LuaSocket in the VM (the VM
+    /// polls for the interrupt); without it the chunk runs to its time limit.
+    /// </summary>
+    public Task InterruptAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _manager.Manager.Tell(new InterruptSession(VmId, SessionId), _actor);
+        return Task.CompletedTask;
+    }
+
     /// <summary>Leaves the VM; other sessions on it go on untouched.</summary>
     public async Task DetachAsync(CancellationToken cancellationToken = default)
     {

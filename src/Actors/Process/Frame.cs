@@ -20,11 +20,20 @@ public readonly record struct Frame(byte Op, uint Id, ReadOnlyMemory<byte> Paylo
         public const byte Ping = (byte)'P';
         public const byte Reset = (byte)'Z';
         public const byte Quit = (byte)'Q';
+        public const byte Interrupt = (byte)'I';
+        public const byte Deliver = (byte)'D';
+        public const byte Answer = (byte)'A';
 
         // Replies (VM to host).
         public const byte Ok = (byte)'K';
         public const byte Result = (byte)'R';
         public const byte Error = (byte)'X';
+
+        // Frames the VM sends on its own, at any time (never replies): docs/protocol.md §11.
+        public const byte Want = (byte)'W';
+        public const byte Unwant = (byte)'U';
+        public const byte Message = (byte)'M';
+        public const byte TaskEvent = (byte)'T';
     }
 
     /// <summary>Header and payload in one array, so a frame is one write to the pipe.</summary>

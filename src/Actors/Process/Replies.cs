@@ -71,6 +71,7 @@ internal static class Replies
         "timeout" => ErrorKind.Timeout,
         "memory" => ErrorKind.Memory,
         "incomplete" => ErrorKind.Incomplete,
+        "interrupted" => ErrorKind.Interrupted,
         _ => ErrorKind.Protocol,
     };
 
