@@ -10,6 +10,7 @@ using LuaActors.Tests.Support;
 namespace LuaActors.Tests;
 
 /// <summary>The real `luaactors node` program: start-up lines, environment, options, SIGTERM.</summary>
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class NodeProcessTests
 {
     private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
@@ -49,17 +50,16 @@ public sealed class NodeProcessTests
             using var created = await client.PostAsJsonAsync("vms", new { id = "survivor", initScript = "x = 1" });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var pid = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("processId").GetInt32();
-            Assert.Contains(pid, LuaProcesses.ChildrenOf(running.ProcessId));
+            Assert.True(LuaProcesses.ChildrenOf(running.ProcessId).Contains(pid), $"VM process {pid} is not a child of the node {running.ProcessId}");
 
             await Cli.Wrap("kill").WithArguments(["-TERM", running.ProcessId.ToString()]).ExecuteAsync();
             var result = await running;
 
-            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\nstderr: {stderr}");
-            // The node left gracefully: Leaving, then Exiting once its shards were handed over. (It may
-            // stop before it sees its own removal, so that line is not required.)
-            Assert.Contains(stdout, l => l.EndsWith($"member leaving {address} (this node)", StringComparison.Ordinal));
-            Assert.Contains(stdout, l => l.EndsWith($"member exiting {address} (this node)", StringComparison.Ordinal));
-            Assert.Contains("stopped", stdout);
+            var printed = string.Join("\n", stdout);
+            Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\nstdout: {printed}\nstderr: {stderr}");
+            // Only "stopped" is certain: Akka's own SIGTERM hook may run the shutdown before ours
+            // prints, and the membership printer may stop before it sees this node Removed.
+            Assert.True(stdout.Contains("stopped"), $"stdout: {printed}");
             await LuaProcesses.AssertGoneAsync([pid]);
         }
         finally

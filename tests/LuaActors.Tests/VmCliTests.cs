@@ -12,6 +12,7 @@ namespace LuaActors.Tests;
 /// The real `luaactors vm …` and `luaactors cluster` programs against an in-process node that
 /// requires a token (passed through LUAACTORS_TOKEN, the node through LUAACTORS_NODE or --node).
 /// </summary>
+[Collection(ProcessHeavyCollection.Name)]
 public sealed class VmCliTests(LoopbackTokenNodeFixture fixture) : IClassFixture<LoopbackTokenNodeFixture>
 {
     private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
