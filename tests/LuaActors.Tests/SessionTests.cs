@@ -92,6 +92,32 @@ public sealed class SessionTests(ManagerFixture fixture) : IClassFixture<Manager
     }
 
     [Fact]
+    public async Task Interrupt_stops_the_running_chunk_and_keeps_the_state()
+    {
+        var vm = await fixture.Manager.CreateVmAsync(ManagerFixture.NewId("session"), new VmOptions { Limits = new VmLimits(TimeoutMs: 60_000) });
+        await using var session = await fixture.Manager.AttachAsync(vm.Id);
+        await session.SendInputAsync("kept = 'yes'");
+        await session.ReadOutputAsync(Wait);
+        await session.SendInputAsync("while true do end");
+        await TestCluster.WaitUntilAsync(() => vm.GetInfoAsync().Result.PendingRequests > 0, Wait, "the loop never started");
+        await session.InterruptAsync();
+        Assert.Contains("interrupted", await session.ReadOutputAsync(Wait));
+        await session.SendInputAsync("kept");
+        Assert.Equal("yes\n", await session.ReadOutputAsync(Wait));
+        Assert.Equal(0, (await vm.GetInfoAsync()).Restarts);
+    }
+
+    [Fact]
+    public async Task Messaging_calls_fail_clearly_until_the_router_exists()
+    {
+        var vm = await fixture.Manager.CreateVmAsync(ManagerFixture.NewId("session"));
+        Assert.Equal(vm.Id, await vm.ExecuteAsync<string>("return vm.id()"));
+        var error = await Assert.ThrowsAsync<LuaException>(() => vm.ExecuteAsync("vm.send('other', 1)"));
+        Assert.Contains("not available yet", error.Message);
+        Assert.Equal("[null]", (await vm.ExecuteAsync("return vm.receive(0.01)")).ValuesJson);
+    }
+
+    [Fact]
     public async Task Attaching_to_an_unknown_vm_fails()
     {
         await Assert.ThrowsAsync<VmNotFoundException>(() => fixture.Manager.AttachAsync("no-such-vm"));
