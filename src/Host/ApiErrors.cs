@@ -39,7 +39,7 @@ internal static class ApiErrors
             => HttpStatusCode.ServiceUnavailable,
 
         // Lua errors outside an execute (none is expected: init-script failures are InitFailed).
-        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete
+        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
             => HttpStatusCode.UnprocessableEntity,
 
         _ => HttpStatusCode.InternalServerError,
@@ -51,5 +51,5 @@ internal static class ApiErrors
 
     /// <summary>The kinds an execute answers as a result ("ok": false), not as an HTTP error.</summary>
     public static bool IsLuaError(ErrorKind kind) =>
-        kind is ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete;
+        kind is ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted;
 }
