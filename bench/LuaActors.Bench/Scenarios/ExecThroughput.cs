@@ -7,7 +7,7 @@ namespace LuaActors.Bench.Scenarios;
 /// <summary>
 /// Many <c>return 1+1</c> requests in flight (a window of 256 outstanding in total), to one VM
 /// and spread over eight, through (a) the embedding API and (b) the floor: the host protocol
-/// pipelined over raw pipes. The four cases rotate their order every round; each figure is the
+/// pipelined over raw pipes, one thread with blocking I/O per process. The four cases rotate their order every round; each figure is the
 /// median of its rounds.
 /// </summary>
 internal sealed class ExecThroughput : IScenario
@@ -40,12 +40,19 @@ internal sealed class ExecThroughput : IScenario
                 floors[i] = HostProcess.Start();
             }
 
-            var cases = new (string Key, string Label, Func<TimeSpan, Task<double>> Run)[]
+            var vmPids = new int[VmCount];
+            for (var i = 0; i < VmCount; i++)
             {
-                ("actors_1vm_per_s", "(a) actors, 1 VM", d => ActorsAsync(vms[..1], d)),
-                ("floor_1vm_per_s", "(b) floor, 1 VM", d => FloorAsync(floors[..1], d)),
-                ("actors_8vm_per_s", "(a) actors, 8 VMs", d => ActorsAsync(vms, d)),
-                ("floor_8vm_per_s", "(b) floor, 8 VMs", d => FloorAsync(floors, d)),
+                vmPids[i] = (await vms[i].GetInfoAsync()).ProcessId ?? throw new InvalidOperationException($"VM {vms[i].Id} has no process");
+            }
+
+            var floorPids = floors.Select(f => f.Pid).ToArray();
+            var cases = new (string Key, string Label, int[] LuaPids, Func<TimeSpan, Task<double>> Run)[]
+            {
+                ("actors_1vm_per_s", "(a) actors, 1 VM", vmPids[..1], d => ActorsAsync(vms[..1], d)),
+                ("floor_1vm_per_s", "(b) floor, 1 VM", floorPids[..1], d => FloorAsync(floors[..1], d)),
+                ("actors_8vm_per_s", "(a) actors, 8 VMs", vmPids, d => ActorsAsync(vms, d)),
+                ("floor_8vm_per_s", "(b) floor, 8 VMs", floorPids, d => FloorAsync(floors, d)),
             };
 
             BenchContext.Say("warming up...");
@@ -55,25 +62,40 @@ internal sealed class ExecThroughput : IScenario
             }
 
             var rates = cases.ToDictionary(c => c.Key, _ => new List<double>());
+            var dotnetCpu = cases.ToDictionary(c => c.Key, _ => TimeSpan.Zero);
+            var luaCpu = cases.ToDictionary(c => c.Key, _ => TimeSpan.Zero);
+            var calls = cases.ToDictionary(c => c.Key, _ => 0.0);
             BenchContext.Say($"measuring: {rounds} round(s) of {duration.TotalSeconds:F0} s per case...");
             for (var round = 0; round < rounds; round++)
             {
                 for (var k = 0; k < cases.Length; k++)
                 {
                     var c = cases[(k + round) % cases.Length];
-                    rates[c.Key].Add(await c.Run(duration));
+                    var dotnetBefore = CpuTime.OfThisProcess();
+                    var luaBefore = CpuTime.OfProcesses(c.LuaPids);
+                    var started = Stopwatch.GetTimestamp();
+                    var rate = await c.Run(duration);
+                    calls[c.Key] += rate * Stats.Seconds(Stopwatch.GetTimestamp() - started);
+                    dotnetCpu[c.Key] += CpuTime.OfThisProcess() - dotnetBefore;
+                    luaCpu[c.Key] += CpuTime.OfProcesses(c.LuaPids) - luaBefore;
+                    rates[c.Key].Add(rate);
                 }
             }
 
-            var table = new Table($"exec-throughput: 'return 1+1', {Window} in flight (calls/s, median of {rounds} round(s))",
-                "contender", "calls/s", "min round", "max round", "vs floor");
+            var table = new Table($"exec-throughput: 'return 1+1', {Window} in flight (calls/s, median of {rounds} round(s); CPU time per call)",
+                "contender", "calls/s", "min round", "max round", "vs floor", ".NET CPU µs/call", "Lua CPU µs/call");
             foreach (var c in cases)
             {
                 var median = Stats.Median(rates[c.Key]);
                 var floorKey = c.Key.Replace("actors_", "floor_", StringComparison.Ordinal);
                 var ratio = c.Key.StartsWith("actors_", StringComparison.Ordinal) ? median / Stats.Median(rates[floorKey]) : 1.0;
-                table.Row(c.Label, median, rates[c.Key].Min(), rates[c.Key].Max(), $"{ratio:F2}x");
+                var dotnetUs = dotnetCpu[c.Key].TotalMicroseconds / calls[c.Key];
+                var luaUs = luaCpu[c.Key].TotalMicroseconds / calls[c.Key];
+                table.Row(c.Label, median, rates[c.Key].Min(), rates[c.Key].Max(), $"{ratio:F2}x", dotnetUs, luaUs);
                 context.Set(c.Key, median);
+                var prefix = c.Key[..^"_per_s".Length];
+                context.Set(prefix + "_dotnet_cpu_us_per_call", dotnetUs);
+                context.Set(prefix + "_lua_cpu_us_per_call", luaUs);
             }
 
             table.Print();
@@ -112,43 +134,76 @@ internal sealed class ExecThroughput : IScenario
     }
 
     /// <summary>
-    /// Per process, a window of <see cref="Window"/> / n requests pipelined: every read that
-    /// completes replies writes as many new requests in one write, until the time is over.
+    /// Per process, a window of <see cref="Window"/> / n requests pipelined by one dedicated
+    /// thread with blocking I/O (no thread hops): every read that completes replies writes as
+    /// many new requests in one write, until the time is over.
     /// </summary>
-    private static async Task<double> FloorAsync(HostProcess[] floors, TimeSpan duration)
+    private static Task<double> FloorAsync(HostProcess[] floors, TimeSpan duration)
     {
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var window = Window / floors.Length;
-        var counts = await Task.WhenAll(floors.Select(floor => Task.Run(async () =>
+        var counts = new long[floors.Length];
+        var errors = new Exception?[floors.Length];
+        var threads = floors.Select((floor, index) => new Thread(() =>
         {
-            long sent = 0, done = 0;
-            var batch = new MemoryStream(window * 64);
-            void Send(int n)
+            try
             {
-                batch.SetLength(0);
-                for (var i = 0; i < n; i++)
-                {
-                    batch.Write(HostProcess.ExecFrame(floor.NextId(), Code));
-                }
+                counts[index] = Pipeline(floor, window, deadline);
+            }
+            catch (Exception e)
+            {
+                errors[index] = e;
+            }
+        })
+        {
+            Name = $"bench-floor-{index}",
+        }).ToArray();
+        foreach (var thread in threads)
+        {
+            thread.Start();
+        }
 
-                floor.Write(batch.GetBuffer().AsSpan(0, (int)batch.Length));
-                sent += n;
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+        {
+            throw new InvalidOperationException("floor pipeline failed: " + error.Message, error);
+        }
+
+        return Task.FromResult(counts.Sum() / Stats.Seconds(Stopwatch.GetTimestamp() - started));
+    }
+
+    private static long Pipeline(HostProcess floor, int window, long deadline)
+    {
+        long sent = 0, done = 0;
+        var batch = new MemoryStream(window * 64);
+        void Send(int n)
+        {
+            batch.SetLength(0);
+            for (var i = 0; i < n; i++)
+            {
+                batch.Write(HostProcess.ExecFrame(floor.NextId(), Code));
             }
 
-            Send(window);
-            while (done < sent)
-            {
-                var n = await floor.ReadRepliesAsync();
-                done += n;
-                if (Stopwatch.GetTimestamp() < deadline)
-                {
-                    Send(n);
-                }
-            }
+            floor.Write(batch.GetBuffer().AsSpan(0, (int)batch.Length));
+            sent += n;
+        }
 
-            return done;
-        })));
-        return counts.Sum() / Stats.Seconds(Stopwatch.GetTimestamp() - started);
+        Send(window);
+        while (done < sent)
+        {
+            var n = floor.ReadReplies();
+            done += n;
+            if (Stopwatch.GetTimestamp() < deadline)
+            {
+                Send(n);
+            }
+        }
+
+        return done;
     }
 }

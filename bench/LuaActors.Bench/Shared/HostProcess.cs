@@ -161,13 +161,13 @@ internal sealed class HostProcess : IDisposable
     }
 
     /// <summary>
-    /// Reads once (waiting for at least one byte) and takes every whole frame then buffered;
+    /// Blocks until at least one whole frame is there and takes every whole frame then buffered;
     /// returns how many there were. Throws unless each is an 'R' reply.
     /// </summary>
-    public async ValueTask<int> ReadRepliesAsync(CancellationToken cancellationToken = default)
+    public int ReadReplies()
     {
         var count = 0;
-        while (count == 0)
+        while (true)
         {
             while (TryTakeFrame(out var op, out _))
             {
@@ -179,13 +179,20 @@ internal sealed class HostProcess : IDisposable
                 count++;
             }
 
-            if (count == 0)
+            if (count > 0)
             {
-                await FillAsync(cancellationToken).ConfigureAwait(false);
+                return count;
             }
-        }
 
-        return count;
+            MakeRoom();
+            var read = _out.Read(_buffer, _end, _buffer.Length - _end);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"host process {Pid} closed stdout");
+            }
+
+            _end += read;
+        }
     }
 
     private async ValueTask FillAsync(CancellationToken cancellationToken)

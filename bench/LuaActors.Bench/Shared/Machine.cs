@@ -15,7 +15,7 @@ internal static class Machine
         ["kernel"] = Environment.OSVersion.Version.ToString(),
         ["dotnet"] = RuntimeInformation.FrameworkDescription,
         ["akka"] = typeof(Akka.Actor.ActorSystem).Assembly.GetName().Version?.ToString(),
-        ["lua"] = Run("lua5.4", "-v"),
+        ["lua"] = Run("lua5.4", "-v") is { } v ? string.Join(' ', v.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(2)) : null,
         ["gc"] = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
         ["load_average"] = ReadFirstLine("/proc/loadavg"),
         ["date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
