@@ -108,6 +108,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
     private long _memoryBytes;
     private long _outputCap;
     private bool _handingOff;
+    private bool _unregistered;
     private IActorRef? _creator;
     private IVmBackend? _backend;
     private IVmInstance? _instance;
@@ -160,7 +161,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         Receive<Terminated>(terminated => DropSessionsOf(terminated.ActorRef));
         Receive<GetVmInfo>(info =>
         {
-            if (_spec is null && _registry is not null)
+            if (_unregistered)
+            {
+                Sender.Tell(NotRegistered());
+            }
+            else if (_spec is null && _registry is not null)
             {
                 // Not known yet whether this VM exists: answer once the registry has said.
                 _waiting.Enqueue((info, Sender));
@@ -248,9 +253,12 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             return;
         }
 
-        // Not registered (never created, or removed): answer what waited, and go away.
-        var notFound = new RequestFailed(_vmId, ErrorKind.NotFound,
-            loaded.Problem is null ? $"no VM with id '{_vmId}'" : $"VM '{_vmId}' could not be looked up: {loaded.Problem}");
+        // Not registered (never created, or removed): answer what waited, and what still comes
+        // before the passivation stops this entity, and go away.
+        _unregistered = loaded.Problem is null;
+        var notFound = _unregistered
+            ? NotRegistered()
+            : new RequestFailed(_vmId, ErrorKind.NotFound, $"VM '{_vmId}' could not be looked up: {loaded.Problem}");
         foreach (var (_, sender) in _waiting)
         {
             sender.Tell(notFound);
@@ -260,8 +268,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         Passivate();
     }
 
+    private RequestFailed NotRegistered() => new(_vmId, ErrorKind.NotFound, $"no VM with id '{_vmId}'");
+
     private void Adopt(VmSpec spec, IActorRef? creator)
     {
+        _unregistered = false;
         _spec = spec;
         _creator = creator;
         var limits = spec.Limits ?? VmLimits.Default;
@@ -277,6 +288,12 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         if (_registry is null)
         {
             replyTo.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "a local VM is removed by its manager"));
+            return;
+        }
+
+        if (_unregistered)
+        {
+            replyTo.Tell(NotRegistered());
             return;
         }
 
@@ -329,6 +346,12 @@ public sealed class VmActor : ReceiveActor, IWithTimers
 
     private void Handle(IVmCommand command, IActorRef sender)
     {
+        if (_unregistered)
+        {
+            sender.Tell(NotRegistered());
+            return;
+        }
+
         switch (_state)
         {
             case VmState.Running:
