@@ -23,7 +23,7 @@ namespace LuaActors;
 /// with no message from a user, from the <see cref="VmRegistry"/>; requests wait until then.
 /// </para>
 /// </summary>
-public sealed class VmActor : ReceiveActor, IWithTimers
+public sealed partial class VmActor : ReceiveActor, IWithTimers
 {
     /// <summary>Told to the parent when the VM could not be created; the parent answers the creator and stops the VM.</summary>
     public sealed record VmStartFailed(string VmId, IActorRef Creator, RequestFailed Failure);
@@ -158,6 +158,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             }
         });
         Receive<CheckDeadline>(_ => OnCheckDeadline());
+        ReceiveMessaging();
         Receive<Terminated>(terminated => DropSessionsOf(terminated.ActorRef));
         Receive<GetVmInfo>(info =>
         {
@@ -210,6 +211,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
 
         _creator?.Tell(stopped);
+        if (_handingOff)
+        {
+            HandMessagingOver();
+        }
+
         if (!_handingOff)
         {
             // On a hand-over the sessions follow the VM to its new node instead.
@@ -279,6 +285,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         _timeoutMs = limits.TimeoutMs ?? (int)_settings.DefaultTimeout.TotalMilliseconds;
         _memoryBytes = limits.MemoryMb is { } mb ? mb * (1L << 20) : _settings.MemoryLimitBytes;
         _outputCap = limits.OutputCapBytes ?? _settings.OutputCapBytes;
+        CreateInbox(limits);
         _factory.Tell(new VmFactoryActor.ResolveBackend(spec));
     }
 
@@ -349,6 +356,13 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         if (_unregistered)
         {
             sender.Tell(NotRegistered());
+            return;
+        }
+
+        if (IsMessagingCommand(command) && _spec is not null && _state is VmState.Running or VmState.Starting or VmState.Restarting)
+        {
+            // The inbox, peers and topics are the actor's: a (re)starting process does not hold them up.
+            HandleMessaging(command, sender);
             return;
         }
 
@@ -436,6 +450,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             case SendSessionInput input:
                 sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, $"session '{input.SessionId}' is not attached to VM '{_vmId}'"));
                 break;
+            case var messaging when IsMessagingCommand(messaging):
+                HandleMessaging(messaging, sender);
+                break;
             case InterruptSession interrupt:
                 // Stops the session's chunk if it is in the VM (running or queued there); a no-op otherwise.
                 foreach (var pending in _pending.Where(p => p.Kind == PendingKind.SessionInput && p.SessionId == interrupt.SessionId))
@@ -514,6 +531,11 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
 
         var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nrep_cap={_settings.StringRepCapBytes}\nvm_id={_vmId}\n";
+        if (_spec!.Networking)
+        {
+            limits += $"net=1\nnet_allow={_settings.NetworkAllow.Replace(" ", "", StringComparison.Ordinal)}\nnet_sockets={_settings.MaxSockets}\n";
+        }
+
         Write(Frame.Ops.Limits, PendingKind.Limits, Self, _timeoutMs, limits);
         if (!string.IsNullOrEmpty(_spec!.InitScript))
         {
@@ -603,23 +625,19 @@ public sealed class VmActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>
-    /// Frames the VM sends on its own (docs/protocol.md §11). Messaging between VMs has no
-    /// router on this side yet: a wait for a message is answered "no message" at once, and a
-    /// messaging call fails with a clear error in the calling Lua code.
-    /// </summary>
+    /// <summary>Frames the VM sends on its own, at any time (docs/protocol.md §11): never replies to a request.</summary>
     private bool OnVmInitiatedFrame(Frame frame)
     {
         switch (frame.Op)
         {
             case Frame.Ops.Want:
-                _instance!.Send(Frame.Encode(Frame.Ops.Deliver, frame.Id, ReadOnlySpan<byte>.Empty));
+                OnWant(frame);
                 return true;
             case Frame.Ops.Unwant:
-                // Every want was answered at once.
+                OnUnwant(frame);
                 return true;
             case Frame.Ops.Message:
-                _instance!.Send(Frame.Encode(Frame.Ops.Answer, frame.Id, "error\n", "messaging between VMs is not available yet"));
+                OnMessageCall(frame);
                 return true;
             case Frame.Ops.TaskEvent:
                 _log.Info("VM {0} background task {1}: {2}", _vmId, frame.Id, Encoding.UTF8.GetString(frame.Payload.Span));
@@ -725,6 +743,7 @@ public sealed class VmActor : ReceiveActor, IWithTimers
     {
         _instance?.Kill();
         _instance = null;
+        _inbox?.DropWaits();
         _generation++;
         _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
         _log.Warning("VM {0}: {1}", _vmId, _lastError);
@@ -906,6 +925,9 @@ public sealed class VmActor : ReceiveActor, IWithTimers
             pid is { } p ? ProcessMemory.ResidentBytes(p) : null,
             _pending.Count(p => IsUserRequest(p.Kind)) + _waiting.Count,
             _lastError,
-            _sessions.Keys.Order(StringComparer.Ordinal).ToList());
+            _sessions.Keys.Order(StringComparer.Ordinal).ToList(),
+            _inbox?.Count ?? 0,
+            _peers.ToList(),
+            _topics.ToList());
     }
 }

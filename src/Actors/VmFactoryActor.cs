@@ -106,6 +106,7 @@ public sealed partial class VmFactoryActor : ReceiveActor
             { TimeoutMs: <= 0 } => $"TimeoutMs must be positive (got {limits.TimeoutMs})",
             { MemoryMb: <= 0 or > 1 << 20 } => $"MemoryMb must be between 1 and {1 << 20} (got {limits.MemoryMb})",
             { OutputCapBytes: < 0 } => $"OutputCapBytes must not be negative (got {limits.OutputCapBytes})",
+            { InboxCapacity: <= 0 } => $"InboxCapacity must be positive (got {limits.InboxCapacity})",
             _ => null,
         };
     }

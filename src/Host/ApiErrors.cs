@@ -42,12 +42,15 @@ internal static class ApiErrors
         ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
             => HttpStatusCode.UnprocessableEntity,
 
+        // The target VM's inbox is full: its Lua code must take messages first.
+        ErrorKind.InboxFull => HttpStatusCode.TooManyRequests,
+
         _ => HttpStatusCode.InternalServerError,
     };
 
     /// <summary>Whether the same request may succeed if retried shortly (sent as Retry-After).</summary>
     public static bool IsTransient(ErrorKind kind) =>
-        kind is ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded;
+        kind is ErrorKind.InboxFull or ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded;
 
     /// <summary>The kinds an execute answers as a result ("ok": false), not as an HTTP error.</summary>
     public static bool IsLuaError(ErrorKind kind) =>

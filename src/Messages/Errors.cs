@@ -41,6 +41,8 @@ public enum ErrorKind
     Protocol,
     /// <summary>Too many requests are waiting for a VM that is (re)starting.</summary>
     Overloaded,
+    /// <summary>The target VM's inbox holds as many messages as it may (its inbox capacity).</summary>
+    InboxFull,
 }
 
 /// <summary>

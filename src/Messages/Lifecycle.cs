@@ -38,7 +38,10 @@ public sealed record VmInfo(
     long? ResidentBytes,
     int PendingRequests,
     string? LastError,
-    IReadOnlyList<string>? Sessions = null) : ILuaActorsMessage;
+    IReadOnlyList<string>? Sessions = null,
+    int InboxCount = 0,
+    IReadOnlyList<string>? Peers = null,
+    IReadOnlyList<string>? Topics = null) : ILuaActorsMessage;
 
 public sealed record ListVms : ILuaActorsMessage
 {

@@ -46,6 +46,21 @@ public sealed class SerializationTests : IDisposable
         new SessionInputEvaluated("vm1", "s-2", "x", "out", "[1]", null, null, false),
         new VmStopped("vm1", "removed"),
         new InterruptSession("vm1", "s-1"),
+        Info with { InboxCount = 3, Peers = ["vm2"], Topics = ["news"] },
+        Spec with { Networking = true, Limits = new VmLimits(InboxCapacity: 5) },
+        new DeliverMessage("vm1", "{\"k\":[1,2.5]}", "vm2", "news"),
+        new DeliverMessage("vm1", "1"),
+        new MessageAccepted("vm1", 4),
+        new MessagePublished("news", "\"hi\"", "vm2"),
+        new LinkPeer("vm1", "vm2"),
+        new PeerLinked("vm1", "vm2"),
+        new UnlinkPeer("vm1", "vm2"),
+        new PeerUnlinked("vm1", "vm2"),
+        new SubscribeTopic("vm1", "news"),
+        new TopicSubscribed("vm1", "news"),
+        new UnsubscribeTopic("vm1", "news"),
+        new TopicUnsubscribed("vm1", "news"),
+        new RequestFailed("vm1", ErrorKind.InboxFull, "inbox full: vm1 (5 messages)"),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);

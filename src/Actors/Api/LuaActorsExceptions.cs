@@ -16,6 +16,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
             => new LuaException(failed),
         ErrorKind.Crashed or ErrorKind.NodeLost => new VmCrashedException(failed.VmId, failed.Message, failed.Kind),
         ErrorKind.NotFound => new VmNotFoundException(failed.VmId, failed.Message),
+        ErrorKind.InboxFull => new VmInboxFullException(failed.VmId, failed.Message),
         ErrorKind.AlreadyExists => new VmAlreadyExistsException(failed.VmId, failed.Message),
         ErrorKind.InvalidSpec or ErrorKind.UnknownType or ErrorKind.InitFailed
             => new InvalidVmSpecException(failed.VmId, failed.Kind, failed.Message),
@@ -64,3 +65,6 @@ public sealed class VmNotSupportedException(string vmId, string message) : LuaAc
 
 /// <summary>The VM gave up after too many restarts, was stopped, or is overloaded.</summary>
 public sealed class VmUnavailableException(string vmId, ErrorKind kind, string message) : LuaActorsException(vmId, kind, message);
+
+/// <summary>The VM's inbox is full: its Lua code takes messages slower than they come.</summary>
+public sealed class VmInboxFullException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.InboxFull, message);

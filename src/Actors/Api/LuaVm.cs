@@ -33,5 +33,12 @@ public sealed class LuaVm
 
     public Task RemoveAsync(CancellationToken cancellationToken = default) => _manager.RemoveVmAsync(Id, cancellationToken);
 
+    /// <summary>Puts <paramref name="value"/> into this VM's inbox (<see cref="VmManager.SendAsync"/>).</summary>
+    public Task<int> SendAsync(object? value, CancellationToken cancellationToken = default) => _manager.SendAsync(Id, value, cancellationToken);
+
+    public Task SubscribeAsync(string topic, CancellationToken cancellationToken = default) => _manager.SubscribeAsync(Id, topic, cancellationToken);
+
+    public Task LinkAsync(string peerId, CancellationToken cancellationToken = default) => _manager.LinkAsync(Id, peerId, cancellationToken);
+
     public override string ToString() => Id;
 }

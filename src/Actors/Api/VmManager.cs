@@ -17,7 +17,7 @@ namespace LuaActors.Api;
 /// Every call is an ask to the <see cref="ManagerActor"/>; failures are typed
 /// <see cref="LuaActorsException"/>s.
 /// </summary>
-public sealed class VmManager : IAsyncDisposable
+public sealed partial class VmManager : IAsyncDisposable
 {
     private readonly bool _ownsSystem;
     private readonly TimeSpan _askMargin;

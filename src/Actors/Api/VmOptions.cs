@@ -16,8 +16,14 @@ public sealed record VmOptions
 
     public VmLimits? Limits { get; init; }
 
+    /// <summary>
+    /// Gives the VM's Lua code LuaSocket's TCP API (docs/protocol.md §11.6), restricted to the
+    /// addresses <c>luaactors.vm.networking.allow</c> names (loopback by default).
+    /// </summary>
+    public bool Networking { get; init; }
+
     internal VmSpec ToSpec(string vmId) =>
-        new(vmId, Type, Config ?? new Dictionary<string, string>(), Limits ?? VmLimits.Default, InitScript);
+        new(vmId, Type, Config ?? new Dictionary<string, string>(), Limits ?? VmLimits.Default, InitScript, Networking);
 }
 
 /// <summary>Per-request limits; null means the VM's own.</summary>

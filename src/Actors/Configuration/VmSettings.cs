@@ -16,7 +16,11 @@ public sealed record VmSettings(
     TimeSpan RestartMaxBackoff,
     int MaxRestarts,
     TimeSpan RestartWindow,
-    TimeSpan ListTimeout)
+    TimeSpan ListTimeout,
+    int InboxCapacity,
+    TimeSpan SendTimeout,
+    string NetworkAllow,
+    int MaxSockets)
 {
     public static VmSettings From(Config config)
     {
@@ -36,7 +40,11 @@ public sealed record VmSettings(
             restart.GetTimeSpan("max-backoff"),
             restart.GetInt("max-restarts"),
             restart.GetTimeSpan("within"),
-            config.GetTimeSpan("luaactors.manager.list-timeout"));
+            config.GetTimeSpan("luaactors.manager.list-timeout"),
+            vm.GetInt("messaging.inbox-capacity"),
+            vm.GetTimeSpan("messaging.send-timeout"),
+            vm.GetString("networking.allow", "").Trim(),
+            vm.GetInt("networking.max-sockets"));
         settings.Validate();
         return settings;
     }
@@ -60,5 +68,11 @@ public sealed record VmSettings(
         Require(MemoryLimitBytes >= 1 << 20, "memory-limit must be at least 1MiB");
         Require(OutputCapBytes >= 0 && StringRepCapBytes > 0, "output-cap and string-rep-cap must be positive");
         Require(MaxBufferedRequests > 0 && MaxRestarts >= 0, "max-buffered-requests and restart.max-restarts must be positive");
+        Require(InboxCapacity > 0, "messaging.inbox-capacity must be positive");
+        Require(SendTimeout > TimeSpan.Zero, "messaging.send-timeout must be positive");
+        // The allow list travels in one line of the L frame and the VM parses it; keep it to its alphabet.
+        Require(NetworkAllow.Length > 0 && NetworkAllow.All(c => char.IsAsciiHexDigit(c) || c is '.' or ':' or '/' or ',' or '*' or ' '),
+            "networking.allow must list addresses, CIDR blocks or \"*\", comma-separated");
+        Require(MaxSockets is > 0 and <= 1000, "networking.max-sockets must be between 1 and 1000");
     }
 }

@@ -86,6 +86,16 @@ public sealed class ShardedVmTests(Xunit.Abstractions.ITestOutputHelper output)
         var moved = before.Values.Where(i => i.Node == leavingAddress).ToList();
         Assert.NotEmpty(moved);
 
+        // What the actor holds for messaging moves with the VM: its inbox, its peers, its topics.
+        var stay = before.Values.First(i => i.Node != leavingAddress).VmId;
+        foreach (var info in moved)
+        {
+            await cluster.Nodes[0].SendAsync(info.VmId, "first");
+            await cluster.Nodes[0].SendAsync(info.VmId, "second");
+            await cluster.Nodes[0].LinkAsync(info.VmId, stay);
+            await cluster.Nodes[0].SubscribeAsync(info.VmId, "moving-news");
+        }
+
         // Requests sent while the node leaves are delivered: drained by the old VM, or buffered
         // by sharding during the hand-over and answered by the new one.
         var leave = cluster.LeaveAsync(leaving);
@@ -100,7 +110,11 @@ public sealed class ShardedVmTests(Xunit.Abstractions.ITestOutputHelper output)
             var result = await TestCluster.EventuallyAsync(
                 () => cluster.Nodes[0].ExecuteAsync(info.VmId, "return state, init_runs"), TimeSpan.FromSeconds(60));
             Assert.Equal("[null,1]", result.ValuesJson);
-            Assert.NotEqual(leavingAddress, (await cluster.Nodes[1].GetVmInfoAsync(info.VmId)).Node);
+            var after = await cluster.Nodes[1].GetVmInfoAsync(info.VmId);
+            Assert.NotEqual(leavingAddress, after.Node);
+            Assert.Equal([stay], after.Peers);
+            Assert.Equal(["moving-news"], after.Topics);
+            Assert.Equal("[\"first\",\"second\"]", (await cluster.Nodes[0].ExecuteAsync(info.VmId, "return (vm.receive(5)), (vm.receive(5))")).ValuesJson);
         }
 
         // VMs on the other nodes were not touched.

@@ -1,0 +1,263 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using LuaActors.Cluster;
+using LuaActors.Messages;
+using LuaActors.Messaging;
+using LuaActors.Process;
+
+namespace LuaActors;
+
+/// <summary>
+/// The C# half of messaging between VMs (docs/protocol.md §11.5): the VM's bounded inbox, its
+/// waits for a message, its messaging calls (<c>vm.send</c>, <c>vm.publish</c>, …), its topics
+/// and its peers. Inbox, topics and peers belong to the actor: they outlive a process restart
+/// and a reset, and move with the VM when sharding hands it over to another node.
+/// </summary>
+public sealed partial class VmActor
+{
+    /// <summary>The answer to a messaging call of process <see cref="Generation"/>, ready to send as an <c>A</c> frame.</summary>
+    private sealed record MessageCallAnswered(int Generation, byte[] Answer);
+
+    private readonly SortedSet<string> _peers = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _topics = new(StringComparer.Ordinal);
+    private VmInbox? _inbox;
+    private IActorRef? _vmRouter;
+    private long _droppedPublications;
+
+    /// <summary>Where a <see cref="DeliverMessage"/> for another VM goes: the manager (local) or the shard region.</summary>
+    private IActorRef VmRouter => _vmRouter ??= _registry is null
+        ? Context.Parent
+        : ClusterSharding.Get(Context.System).ShardRegion(VmSharding.RegionName);
+
+    private IActorRef TopicMediator => VmTopics.Get(Context.System).Mediator;
+
+    private void ReceiveMessaging()
+    {
+        Receive<MessagePublished>(OnPublished);
+        Receive<MessageCallAnswered>(answered =>
+        {
+            if (answered.Generation == _generation && _instance is not null)
+            {
+                _instance.Send(answered.Answer);
+            }
+        });
+    }
+
+    private void CreateInbox(VmLimits limits) => _inbox ??= new VmInbox(limits.InboxCapacity ?? _settings.InboxCapacity);
+
+    /// <summary>Whether <paramref name="command"/> is served by the actor alone, whatever its process is doing.</summary>
+    private static bool IsMessagingCommand(IVmCommand command) =>
+        command is DeliverMessage or LinkPeer or UnlinkPeer or SubscribeTopic or UnsubscribeTopic;
+
+    private void HandleMessaging(IVmCommand command, IActorRef sender)
+    {
+        switch (command)
+        {
+            case DeliverMessage deliver:
+                Offer(new InboxMessage(deliver.From ?? "", deliver.Topic ?? "", deliver.ValueJson), sender);
+                break;
+            case LinkPeer link when link.PeerId.Length > 0:
+                _peers.Add(link.PeerId);
+                sender.Tell(new PeerLinked(_vmId, link.PeerId));
+                break;
+            case UnlinkPeer unlink:
+                _peers.Remove(unlink.PeerId);
+                sender.Tell(new PeerUnlinked(_vmId, unlink.PeerId));
+                break;
+            case SubscribeTopic subscribe when subscribe.Topic.Length > 0:
+                Subscribe(subscribe.Topic).PipeTo(sender,
+                    success: () => new TopicSubscribed(_vmId, subscribe.Topic),
+                    failure: error => TopicFailure(subscribe.Topic, error));
+                break;
+            case UnsubscribeTopic unsubscribe:
+                Unsubscribe(unsubscribe.Topic).PipeTo(sender,
+                    success: () => new TopicUnsubscribed(_vmId, unsubscribe.Topic),
+                    failure: error => TopicFailure(unsubscribe.Topic, error));
+                break;
+            default:
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "a peer id and a topic must not be empty"));
+                break;
+        }
+    }
+
+    private void Offer(InboxMessage message, IActorRef sender)
+    {
+        if (!_inbox!.TryOffer(message, out var waitId))
+        {
+            sender.Tell(new RequestFailed(_vmId, ErrorKind.InboxFull, $"inbox full: {_vmId} ({_inbox.Capacity} messages)"));
+            return;
+        }
+
+        if (waitId is { } id)
+        {
+            _instance!.Send(MessageFrames.Deliver(id, message));
+        }
+
+        sender.Tell(new MessageAccepted(_vmId, _inbox.Count));
+    }
+
+    private void OnPublished(MessagePublished published)
+    {
+        if (_inbox is null || !_topics.Contains(published.Topic))
+        {
+            return;
+        }
+
+        var message = new InboxMessage(published.From ?? "", published.Topic, published.ValueJson);
+        if (!_inbox.TryOffer(message, out var waitId))
+        {
+            // Publishing is fire-and-forget: a subscriber that cannot take the message loses it, and says so.
+            _droppedPublications++;
+            _log.Warning("VM {0}: inbox full, dropped a message published on '{1}' ({2} dropped so far)", _vmId, published.Topic, _droppedPublications);
+            return;
+        }
+
+        if (waitId is { } id)
+        {
+            _instance!.Send(MessageFrames.Deliver(id, message));
+        }
+    }
+
+    /// <summary>A wait (<c>W</c>), an abandoned wait (<c>U</c>) or a messaging call (<c>M</c>) from the VM.</summary>
+    private void OnWant(Frame frame)
+    {
+        if (_inbox!.Want(frame.Id) is { } message)
+        {
+            _instance!.Send(MessageFrames.Deliver(frame.Id, message));
+        }
+    }
+
+    private void OnUnwant(Frame frame)
+    {
+        if (_inbox!.Unwant(frame.Id))
+        {
+            _instance!.Send(MessageFrames.Deliver(frame.Id, null));
+        }
+    }
+
+    private void OnMessageCall(Frame frame)
+    {
+        if (MessageFrames.ParseCall(frame) is not { } call)
+        {
+            LoseInstance("protocol error: a malformed M frame");
+            return;
+        }
+
+        var generation = _generation;
+        MessageCallAnswered Failed(Exception error) =>
+            new(generation, MessageFrames.Error(call.CallId, $"topic '{call.Name}': {error.GetBaseException().Message}"));
+        switch (call.Op)
+        {
+            case "send":
+                Deliver(call.Name, call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.CallId, answer)));
+                break;
+            case "broadcast":
+                Broadcast(call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.CallId, answer)));
+                break;
+            case "publish":
+                TopicMediator.Tell(new Publish(VmTopics.Key(call.Name), new MessagePublished(call.Name, call.ValueJson, _vmId)));
+                _instance!.Send(MessageFrames.Ok(call.CallId));
+                break;
+            case "subscribe":
+                Subscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, MessageFrames.Ok(call.CallId)), failure: Failed);
+                break;
+            case "unsubscribe":
+                Unsubscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, MessageFrames.Ok(call.CallId)), failure: Failed);
+                break;
+            case "peers":
+                _instance!.Send(MessageFrames.Ok(call.CallId, JsonSerializer.Serialize(_peers)));
+                break;
+            default:
+                _instance!.Send(MessageFrames.Error(call.CallId, $"unknown messaging call '{call.Op}'"));
+                break;
+        }
+    }
+
+    private RequestFailed TopicFailure(string topic, Exception error) =>
+        new(_vmId, ErrorKind.Overloaded, $"the topic mediator did not confirm '{topic}': {error.GetBaseException().Message}");
+
+    private static byte[] Answer(uint callId, (bool Ok, string Text) answer) =>
+        answer.Ok ? MessageFrames.Ok(callId, answer.Text) : MessageFrames.Error(callId, answer.Text);
+
+    /// <summary>Asks <paramref name="target"/>'s actor to take the value; the text is a Lua error message on failure.</summary>
+    private Task<(bool Ok, string Text)> Deliver(string target, string valueJson) =>
+        DeliverTo(VmRouter, target, new DeliverMessage(target, valueJson, _vmId), _settings.SendTimeout);
+
+    private static async Task<(bool Ok, string Text)> DeliverTo(IActorRef router, string target, DeliverMessage message, TimeSpan timeout)
+    {
+        try
+        {
+            return await router.Ask<object>(message, timeout).ConfigureAwait(false) switch
+            {
+                MessageAccepted => (true, ""),
+                RequestFailed { Kind: ErrorKind.NotFound } => (false, $"unknown target '{target}'"),
+                RequestFailed failed when failed.Kind == ErrorKind.InboxFull => (false, failed.Message),
+                RequestFailed failed => (false, $"cannot deliver to '{target}': {failed.Kind}: {failed.Message}"),
+                var other => (false, $"cannot deliver to '{target}': unexpected answer {other.GetType().Name}"),
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return (false, $"cannot deliver to '{target}': no answer within {timeout.TotalSeconds:0.###} s");
+        }
+    }
+
+    /// <summary>Sends to every peer; all or an error naming each peer that did not take it (the others did).</summary>
+    private async Task<(bool Ok, string Text)> Broadcast(string valueJson)
+    {
+        var router = VmRouter;
+        var timeout = _settings.SendTimeout;
+        var peers = _peers.ToArray();
+        var answers = await Task.WhenAll(peers.Select(peer => DeliverTo(router, peer, new DeliverMessage(peer, valueJson, _vmId), timeout)))
+            .ConfigureAwait(false);
+        var failures = answers.Where(a => !a.Ok).Select(a => a.Text).ToArray();
+        return failures.Length == 0
+            ? (true, peers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : (false, $"delivered to {peers.Length - failures.Length} of {peers.Length} peers; {string.Join("; ", failures)}");
+    }
+
+    private Task Subscribe(string topic)
+    {
+        _topics.Add(topic);
+        return TopicMediator.Ask<SubscribeAck>(new Subscribe(VmTopics.Key(topic), Self), _settings.SendTimeout);
+    }
+
+    private Task Unsubscribe(string topic)
+    {
+        _topics.Remove(topic);
+        return TopicMediator.Ask<UnsubscribeAck>(new Unsubscribe(VmTopics.Key(topic), Self), _settings.SendTimeout);
+    }
+
+    /// <summary>
+    /// On a hand-over the inbox, peers and topics go back through the shard region, which holds
+    /// them until the VM runs on its new node.
+    /// </summary>
+    private void HandMessagingOver()
+    {
+        if (_registry is null || _inbox is null)
+        {
+            return;
+        }
+
+        var region = VmRouter;
+        while (_inbox.TryTake(out var message))
+        {
+            region.Tell(new DeliverMessage(_vmId, message.ValueJson, NullIfEmpty(message.From), NullIfEmpty(message.Topic)));
+        }
+
+        foreach (var peer in _peers)
+        {
+            region.Tell(new LinkPeer(_vmId, peer));
+        }
+
+        foreach (var topic in _topics)
+        {
+            region.Tell(new SubscribeTopic(_vmId, topic));
+        }
+    }
+
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
+}
