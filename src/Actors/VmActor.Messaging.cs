@@ -21,8 +21,16 @@ public sealed partial class VmActor
     /// <summary>The answer to a messaging call of process <see cref="Generation"/>, ready to send as an <c>A</c> frame.</summary>
     private sealed record MessageCallAnswered(int Generation, byte[] Answer);
 
+    private sealed record HostWaitExpired(long WaitId);
+
+    /// <summary>The target of <c>vm.send</c> that means "my owner": C#'s ReceiveFromVmAsync takes it. No VM id has a '$'.</summary>
+    private const string HostTarget = "$host";
+
     private readonly SortedSet<string> _peers = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _topics = new(StringComparer.Ordinal);
+    private readonly Queue<string> _toHost = new();
+    private readonly List<(long WaitId, IActorRef ReplyTo)> _hostWaits = [];
+    private long _nextHostWait;
     private VmInbox? _inbox;
     private IActorRef? _vmRouter;
     private long _droppedPublications;
@@ -44,13 +52,22 @@ public sealed partial class VmActor
                 _instance.Send(answered.Answer);
             }
         });
+        Receive<HostWaitExpired>(expired =>
+        {
+            var index = _hostWaits.FindIndex(w => w.WaitId == expired.WaitId);
+            if (index >= 0)
+            {
+                _hostWaits[index].ReplyTo.Tell(new ReceivedFromVm(_vmId, null));
+                _hostWaits.RemoveAt(index);
+            }
+        });
     }
 
     private void CreateInbox(VmLimits limits) => _inbox ??= new VmInbox(limits.InboxCapacity ?? _settings.InboxCapacity);
 
     /// <summary>Whether <paramref name="command"/> is served by the actor alone, whatever its process is doing.</summary>
     private static bool IsMessagingCommand(IVmCommand command) =>
-        command is DeliverMessage or LinkPeer or UnlinkPeer or SubscribeTopic or UnsubscribeTopic;
+        command is DeliverMessage or LinkPeer or UnlinkPeer or SubscribeTopic or UnsubscribeTopic or ReceiveFromVm;
 
     private void HandleMessaging(IVmCommand command, IActorRef sender)
     {
@@ -77,8 +94,25 @@ public sealed partial class VmActor
                     success: () => new TopicUnsubscribed(_vmId, unsubscribe.Topic),
                     failure: error => TopicFailure(unsubscribe.Topic, error));
                 break;
+            case ReceiveFromVm receive when receive.WaitMs >= 0:
+                if (_toHost.TryDequeue(out var json))
+                {
+                    sender.Tell(new ReceivedFromVm(_vmId, json));
+                }
+                else if (receive.WaitMs == 0)
+                {
+                    sender.Tell(new ReceivedFromVm(_vmId, null));
+                }
+                else
+                {
+                    var waitId = ++_nextHostWait;
+                    _hostWaits.Add((waitId, sender));
+                    Timers.StartSingleTimer("host-wait-" + waitId, new HostWaitExpired(waitId), TimeSpan.FromMilliseconds(receive.WaitMs));
+                }
+
+                break;
             default:
-                sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "a peer id and a topic must not be empty"));
+                sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "a peer id and a topic must not be empty, a wait not negative"));
                 break;
         }
     }
@@ -151,6 +185,9 @@ public sealed partial class VmActor
             new(generation, MessageFrames.Error(call.CallId, $"topic '{call.Name}': {error.GetBaseException().Message}"));
         switch (call.Op)
         {
+            case "send" when call.Name == HostTarget:
+                _instance!.Send(ToHost(call));
+                break;
             case "send":
                 Deliver(call.Name, call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.CallId, answer)));
                 break;
@@ -174,6 +211,37 @@ public sealed partial class VmActor
                 _instance!.Send(MessageFrames.Error(call.CallId, $"unknown messaging call '{call.Op}'"));
                 break;
         }
+    }
+
+    /// <summary>A value for the VM's owner: to the oldest waiting ReceiveFromVm, else queued (bounded like the inbox).</summary>
+    private byte[] ToHost(MessageCall call)
+    {
+        if (_hostWaits.Count > 0)
+        {
+            var (waitId, replyTo) = _hostWaits[0];
+            _hostWaits.RemoveAt(0);
+            Timers.Cancel("host-wait-" + waitId);
+            replyTo.Tell(new ReceivedFromVm(_vmId, call.ValueJson));
+            return MessageFrames.Ok(call.CallId);
+        }
+
+        if (_toHost.Count >= _inbox!.Capacity)
+        {
+            return MessageFrames.Error(call.CallId, $"host inbox full: {_vmId} ({_inbox.Capacity} messages nobody took with ReceiveFromVmAsync)");
+        }
+
+        _toHost.Enqueue(call.ValueJson);
+        return MessageFrames.Ok(call.CallId);
+    }
+
+    private void FailHostWaits(RequestFailed failure)
+    {
+        foreach (var (_, replyTo) in _hostWaits)
+        {
+            replyTo.Tell(failure);
+        }
+
+        _hostWaits.Clear();
     }
 
     private RequestFailed TopicFailure(string topic, Exception error) =>

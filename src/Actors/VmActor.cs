@@ -211,6 +211,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         }
 
         _creator?.Tell(stopped);
+        FailHostWaits(stopped);
         if (_handingOff)
         {
             HandMessagingOver();

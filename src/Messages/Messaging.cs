@@ -41,3 +41,12 @@ public sealed record TopicSubscribed(string VmId, string Topic) : ILuaActorsMess
 public sealed record UnsubscribeTopic(string VmId, string Topic) : IVmCommand;
 
 public sealed record TopicUnsubscribed(string VmId, string Topic) : ILuaActorsMessage;
+
+/// <summary>
+/// Take the next value the VM sent to its host with <c>vm.send('$host', value)</c> (the socket
+/// helpers send what their connections receive this way), waiting up to <see cref="WaitMs"/>.
+/// </summary>
+public sealed record ReceiveFromVm(string VmId, int WaitMs) : IVmCommand;
+
+/// <summary>The value, or null when nothing came within the wait.</summary>
+public sealed record ReceivedFromVm(string VmId, string? ValueJson) : ILuaActorsMessage;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using LuaActors.Messages;
@@ -28,6 +29,24 @@ public sealed partial class VmManager
         var json = LuaValueJson.Encode(value);
         VmTopics.Get(System).Mediator.Tell(new Publish(VmTopics.Key(topic), new MessagePublished(topic, json)));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The next value the VM sent to its host with <c>vm.send('$host', value)</c>, waiting up to
+    /// <paramref name="timeout"/>; null when none came. Values wait in the VM's actor (bounded
+    /// like its inbox) until taken.
+    /// </summary>
+    public async Task<JsonElement?> ReceiveFromVmAsync(string vmId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var waitMs = (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue / 2);
+        var received = await AskAsync<ReceivedFromVm>(new ReceiveFromVm(vmId, waitMs), timeout + _askTimeout, cancellationToken).ConfigureAwait(false);
+        if (received.ValueJson is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(received.ValueJson);
+        return document.RootElement.Clone();
     }
 
     /// <summary>Subscribes the VM to <paramref name="topic"/>, as its own <c>vm.subscribe</c> would.</summary>

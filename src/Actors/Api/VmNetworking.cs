@@ -1,0 +1,73 @@
+using System.Text.Json;
+using LuaActors.Configuration;
+
+namespace LuaActors.Api;
+
+/// <summary>What a VM's socket received: one line from connection <see cref="Connection"/>, or its closing.</summary>
+/// <param name="Closed">Set (e.g. "closed") when the connection ended; <see cref="Data"/> is then empty.</param>
+public sealed record SocketMessage(int Connection, string Data, string? Closed = null);
+
+/// <summary>
+/// The old library's networking calls (start_server, connect, send, receive) over a VM created
+/// with <see cref="VmOptions.Networking"/>: the sockets live in the VM's Lua process (LuaSocket,
+/// restricted to <c>luaactors.vm.networking.allow</c>), served by background tasks, so the VM
+/// keeps answering requests, sessions and messages meanwhile. Lines are the unit: what is sent
+/// gets a "\n", what is received is split at "\n".
+/// </summary>
+public static class VmNetworking
+{
+    private static readonly string Helpers = EmbeddedText.Read("LuaActors.sockets.lua");
+
+    /// <summary>Listens on <paramref name="host"/>:<paramref name="port"/> in the VM (port 0: any free port); returns the port.</summary>
+    public static async Task<int> StartServerAsync(
+        this VmManager manager, string vmId, int port, string host = "127.0.0.1", CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var result = await RunAsync(manager, vmId, $"return luaactors_net.serve({Literal(host)}, {port})", cancellationToken).ConfigureAwait(false);
+        return result.Get<int>();
+    }
+
+    /// <summary>Connects the VM to <paramref name="host"/>:<paramref name="port"/>; returns the connection's id.</summary>
+    public static async Task<int> ConnectToAsync(
+        this VmManager manager, string vmId, string host, int port, CancellationToken cancellationToken = default)
+    {
+        var result = await RunAsync(manager, vmId, $"return luaactors_net.connect({Literal(host)}, {port})", cancellationToken).ConfigureAwait(false);
+        return result.Get<int>();
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/> and "\n" from the VM over one connection, or over all of its
+    /// connections when <paramref name="connection"/> is null; returns how many took it.
+    /// </summary>
+    public static async Task<int> SendDataAsync(
+        this VmManager manager, string vmId, string data, int? connection = null, CancellationToken cancellationToken = default)
+    {
+        var target = connection is { } id ? id.ToString(System.Globalization.CultureInfo.InvariantCulture) : "nil";
+        var result = await RunAsync(manager, vmId, $"return luaactors_net.send({Literal(data)}, {target})", cancellationToken).ConfigureAwait(false);
+        return result.Get<int>();
+    }
+
+    /// <summary>The next line any of the VM's connections received (or a closing), waiting up to <paramref name="timeout"/>; null when none came.</summary>
+    public static async Task<SocketMessage?> ReceiveMessageAsync(
+        this VmManager manager, string vmId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (await manager.ReceiveFromVmAsync(vmId, timeout, cancellationToken).ConfigureAwait(false) is not { } value)
+        {
+            return null;
+        }
+
+        // Anything else the VM's own code sent to '$host' comes out as its JSON on connection 0.
+        return value.ValueKind == JsonValueKind.Object && value.TryGetProperty("connection", out var connection) && connection.TryGetInt32(out var id)
+            ? new SocketMessage(
+                id,
+                value.TryGetProperty("data", out var data) ? data.GetString() ?? "" : "",
+                value.TryGetProperty("closed", out var closed) ? closed.GetString() ?? "closed" : null)
+            : new SocketMessage(0, value.GetRawText());
+    }
+
+    private static Task<ExecuteResult> RunAsync(VmManager manager, string vmId, string call, CancellationToken cancellationToken) =>
+        manager.ExecuteAsync(vmId, "(function()\n" + Helpers + "\nend)()\n" + call, cancellationToken: cancellationToken);
+
+    private static string Literal(string text) => LuaLiteral.FromJson(JsonSerializer.SerializeToElement(text));
+}
