@@ -61,6 +61,9 @@ public sealed class SerializationTests : IDisposable
         new UnsubscribeTopic("vm1", "news"),
         new TopicUnsubscribed("vm1", "news"),
         new RequestFailed("vm1", ErrorKind.InboxFull, "inbox full: vm1 (5 messages)"),
+        new ReceiveFromVm("vm1", 500),
+        new ReceivedFromVm("vm1", "{\"connection\":1,\"data\":\"hi\"}"),
+        new ReceivedFromVm("vm1", null),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);

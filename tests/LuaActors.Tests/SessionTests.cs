@@ -108,16 +108,6 @@ public sealed class SessionTests(ManagerFixture fixture) : IClassFixture<Manager
     }
 
     [Fact]
-    public async Task Messaging_calls_fail_clearly_until_the_router_exists()
-    {
-        var vm = await fixture.Manager.CreateVmAsync(ManagerFixture.NewId("session"));
-        Assert.Equal(vm.Id, await vm.ExecuteAsync<string>("return vm.id()"));
-        var error = await Assert.ThrowsAsync<LuaException>(() => vm.ExecuteAsync("vm.send('other', 1)"));
-        Assert.Contains("not available yet", error.Message);
-        Assert.Equal("[null]", (await vm.ExecuteAsync("return vm.receive(0.01)")).ValuesJson);
-    }
-
-    [Fact]
     public async Task Attaching_to_an_unknown_vm_fails()
     {
         await Assert.ThrowsAsync<VmNotFoundException>(() => fixture.Manager.AttachAsync("no-such-vm"));
