@@ -11,12 +11,7 @@ public sealed class MessagingTests(ManagerFixture fixture) : IClassFixture<Manag
 
     private VmManager Manager => fixture.Manager;
 
-    private async Task<string> NewVmAsync(string prefix, VmOptions? options = null)
-    {
-        var id = ManagerFixture.NewId(prefix);
-        await Manager.CreateVmAsync(id, options);
-        return id;
-    }
+    private Task<string> NewVmAsync(string prefix, VmOptions? options = null) => fixture.NewVmAsync(prefix, options);
 
     [Fact]
     public async Task A_vm_receives_what_another_vm_sends_with_the_sender()

@@ -10,12 +10,8 @@ public sealed class SocketTests(ManagerFixture fixture) : IClassFixture<ManagerF
 
     private VmManager Manager => fixture.Manager;
 
-    private async Task<string> NewVmAsync(string prefix, bool networking = true)
-    {
-        var id = ManagerFixture.NewId(prefix);
-        await Manager.CreateVmAsync(id, new VmOptions { Networking = networking });
-        return id;
-    }
+    private Task<string> NewVmAsync(string prefix, bool networking = true) =>
+        fixture.NewVmAsync(prefix, new VmOptions { Networking = networking });
 
     [Fact]
     public async Task A_server_vm_and_a_client_vm_exchange_lines_and_keep_answering_requests()

@@ -14,6 +14,14 @@ public sealed class ManagerFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => Manager = await StartAsync();
 
+    /// <summary>Creates a VM with a fresh id starting with <paramref name="prefix"/>; returns the id.</summary>
+    public async Task<string> NewVmAsync(string prefix, VmOptions? options = null)
+    {
+        var id = NewId(prefix);
+        await Manager.CreateVmAsync(id, options);
+        return id;
+    }
+
     public async Task DisposeAsync() => await Manager.DisposeAsync();
 
     /// <summary>A manager with test-friendly limits; <paramref name="extraConfig"/> goes on top.</summary>
