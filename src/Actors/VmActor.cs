@@ -828,6 +828,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         _creator = null;
         _instance?.Kill();
         _instance = null;
+        _inbox?.DropWaits();
         _state = VmState.Failed;
         if (_registry is null)
         {
