@@ -30,6 +30,11 @@ internal static class AttachCommand
         }
 
         line.ExpectPositionals("ID");
+        if (line.Json)
+        {
+            throw new ArgumentException("attach prints a conversation and has no --json (the WebSocket itself speaks JSON: docs/api.md)");
+        }
+
         AttachConnection connection;
         try
         {

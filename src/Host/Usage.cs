@@ -65,7 +65,7 @@ internal static class Usage
         client options (vm, cluster, attach, group):
           --node URL            the node's HTTP API [LUAACTORS_NODE] (http://127.0.0.1:5080)
           --token TOKEN         the node's token [LUAACTORS_TOKEN]
-          --json                print the API's JSON instead of tables
+          --json                print the API's JSON instead of tables (not attach)
 
         vm exec prints like eval. Exit codes: 0 ok, 1 Lua error, error answer or node unreachable
         (kind and message on stderr), 2 bad arguments.

@@ -106,6 +106,7 @@ public sealed class AttachCliTests(LoopbackTokenNodeFixture fixture) : IClassFix
     [Theory]
     [InlineData("attach")]
     [InlineData("attach", "a", "b")]
+    [InlineData("attach", "a", "--json")]
     [InlineData("group")]
     [InlineData("group", "frob")]
     [InlineData("group", "create", "g")]
