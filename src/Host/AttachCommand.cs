@@ -89,8 +89,10 @@ internal static class AttachCommand
                         await Console.Out.FlushAsync();
                     }
 
-                    var input = await Console.In.ReadLineAsync();
-                    if (input is null)
+                    // Console.In reads synchronously: read on the pool, so that the end of the
+                    // session (VM removed, node stopping) ends the prompt at once.
+                    var reading = Task.Run(Console.In.ReadLine);
+                    if (await Task.WhenAny(reading, receiving) == receiving || await reading is not { } input)
                     {
                         break;
                     }

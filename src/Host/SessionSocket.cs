@@ -30,24 +30,34 @@ internal sealed class SessionSocket(WebSocket socket, VmSession session, TextWri
     /// <param name="aborted">The connection broke.</param>
     public async Task RunAsync(IReadOnlyList<string> sessions, CancellationToken stopping, CancellationToken aborted)
     {
-        using var receiveEnd = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
+        // Cancelling a WebSocket receive aborts the connection: only a broken connection, or a
+        // client that does not answer our close frame in time, cancels it.
+        using var cutOff = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var nodeStops = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStopping = stopping.Register(() => nodeStops.TrySetResult());
         await SendAsync(new AttachedMessage(session.VmId, session.SessionId, sessions));
         var pumping = PumpEventsAsync();
-        var receiving = ReceiveAsync(receiveEnd.Token);
-        if (await Task.WhenAny(pumping, receiving) == receiving)
+        var receiving = ReceiveAsync(cutOff.Token);
+        if (await Task.WhenAny(pumping, receiving, nodeStops.Task) != pumping)
         {
-            // The client left (or the node stops): leave the VM; the events then end.
+            // The client left, or the node stops: leave the VM; the events then end.
             StartDetach();
-            await pumping;
         }
 
         var (status, reason) = stopping.IsCancellationRequested ? (WebSocketCloseStatus.EndpointUnavailable, "the node is stopping")
             : _stopped ? (WebSocketCloseStatus.NormalClosure, "the VM was removed or stopped")
             : (WebSocketCloseStatus.NormalClosure, "detached");
+        if (stopping.IsCancellationRequested)
+        {
+            // Tell the client at once; the session's last events are not worth the wait.
+            await CloseAsync(status, reason);
+        }
+
+        await pumping;
         await CloseAsync(status, reason);
 
         // Let the client answer the close frame, then cut the connection.
-        receiveEnd.CancelAfter(CloseWait);
+        cutOff.CancelAfter(CloseWait);
         await receiving;
         if (_detach is not null)
         {

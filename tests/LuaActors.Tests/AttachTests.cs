@@ -150,6 +150,38 @@ public sealed class AttachTests(NodeFixture fixture) : IClassFixture<NodeFixture
     }
 
     [Fact]
+    public async Task Stopping_the_node_closes_the_socket_as_going_away()
+    {
+        var node = new NodeFixture();
+        await node.InitializeAsync();
+        var stopped = false;
+        try
+        {
+            using (await node.Client.PostAsJsonAsync("vms", new { id = "doomed" }))
+            {
+            }
+
+            await using var client = await SessionSocketClient.ConnectAsync(node.Url, "doomed");
+            var stopping = node.DisposeAsync();
+            while (await client.NextAsync() is not null)
+            {
+                // Whatever came before the close.
+            }
+
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.Socket.CloseStatus);
+            await stopping;
+            stopped = true;
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_vm_is_refused_before_the_upgrade_with_404()
     {
         await ApiAssert.ErrorAsync(await fixture.Client.GetAsync("vms/no-such-vm/attach"), HttpStatusCode.NotFound, "not-found");
