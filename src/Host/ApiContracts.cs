@@ -1,18 +1,16 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LuaActors.Api;
 using LuaActors.Messages;
 
 namespace LuaActors.Host;
 
 // The JSON of the HTTP API (docs/api.md), shared by the node (HttpApi) and the client (ApiClient).
 
-/// <summary>POST /vms.</summary>
-internal sealed record CreateVmRequest
+/// <summary>The VM options of POST /vms and POST /groups (every member gets the same).</summary>
+internal abstract record VmOptionsRequest
 {
-    [JsonRequired]
-    public string? Id { get; init; }
-
     public string? Type { get; init; }
 
     public Dictionary<string, string>? Config { get; init; }
@@ -20,6 +18,13 @@ internal sealed record CreateVmRequest
     public string? InitScript { get; init; }
 
     public LimitsDto? Limits { get; init; }
+}
+
+/// <summary>POST /vms.</summary>
+internal sealed record CreateVmRequest : VmOptionsRequest
+{
+    [JsonRequired]
+    public string? Id { get; init; }
 }
 
 internal sealed record LimitsDto(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null);
@@ -38,6 +43,27 @@ internal sealed record ExecuteRequest
     public int? MemoryMb { get; init; }
 }
 
+/// <summary>POST /groups: VMs NAME-1..COUNT, each with the same options.</summary>
+internal sealed record CreateGroupRequest : VmOptionsRequest
+{
+    [JsonRequired]
+    public string? Name { get; init; }
+
+    [JsonRequired]
+    public int? Count { get; init; }
+}
+
+/// <summary>POST /groups/{name}/execute: one chunk on every member at once.</summary>
+internal sealed record GroupExecuteRequest
+{
+    [JsonRequired]
+    public string? Code { get; init; }
+
+    public int? TimeoutMs { get; init; }
+
+    public int? MemoryMb { get; init; }
+}
+
 /// <summary>What GET /vms/{id} returns, and each entry of GET /vms.</summary>
 internal sealed record VmInfoDto(
     string Id,
@@ -49,14 +75,24 @@ internal sealed record VmInfoDto(
     long UptimeMs,
     long? ResidentBytes,
     int PendingRequests,
-    string? LastError)
+    string? LastError,
+    IReadOnlyList<string>? Sessions)
 {
     public static VmInfoDto From(VmInfo info) => new(
         info.VmId, info.Type, ApiJson.Name(info.State), info.ProcessId, info.Node, info.Restarts,
-        info.UptimeMs, info.ResidentBytes, info.PendingRequests, info.LastError);
+        info.UptimeMs, info.ResidentBytes, info.PendingRequests, info.LastError, info.Sessions ?? []);
 }
 
 internal sealed record VmListDto(IReadOnlyList<VmInfoDto> Vms);
+
+/// <summary>What POST /groups and GET /groups/{name} return: the members in order.</summary>
+internal sealed record GroupDto(string Name, IReadOnlyList<VmInfoDto> Vms);
+
+/// <summary>POST /groups/{name}/execute: one result per member, in member order; ok when all succeeded.</summary>
+internal sealed record GroupExecuteResponse(bool Ok, IReadOnlyList<ExecuteResponse> Results);
+
+/// <summary>DELETE /groups/{name}.</summary>
+internal sealed record GroupRemovedDto(string Name, int Removed);
 
 /// <summary>
 /// The 200 answer of an execute: <see cref="Ok"/> true with the values, or false with a Lua
@@ -64,6 +100,10 @@ internal sealed record VmListDto(IReadOnlyList<VmInfoDto> Vms);
 /// </summary>
 internal sealed record ExecuteResponse
 {
+    /// <summary>Which VM answered: set in a group's results only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? VmId { get; init; }
+
     public bool Ok { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -81,6 +121,29 @@ internal sealed record ExecuteResponse
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public LuaErrorDto? Error { get; init; }
+
+    public static ExecuteResponse Success(ExecuteResult result, string? vmId = null) => new()
+    {
+        VmId = vmId,
+        Ok = true,
+        Count = result.Count,
+        Values = new RawJson(result.ValuesJson),
+        Output = result.Output,
+        OutputTruncated = result.OutputTruncated,
+    };
+
+    /// <summary>
+    /// A failed run: a Lua error with its traceback and output; in a group's results also a
+    /// failure of the VM itself (crashed, stopped, …), with its kind and message only.
+    /// </summary>
+    public static ExecuteResponse Failure(LuaActorsException error, string? vmId = null) => new()
+    {
+        VmId = vmId,
+        Ok = false,
+        Error = error is LuaException lua
+            ? new LuaErrorDto(ApiJson.Name(lua.Kind), lua.LuaMessage, lua.Traceback, lua.Output, lua.OutputTruncated)
+            : new LuaErrorDto(ApiJson.Name(error.Kind), error.Message, "", "", false),
+    };
 }
 
 internal sealed record LuaErrorDto(string Kind, string Message, string Traceback, string Output, bool OutputTruncated);

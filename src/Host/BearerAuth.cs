@@ -5,17 +5,25 @@ using Microsoft.AspNetCore.Http;
 
 namespace LuaActors.Host;
 
-/// <summary>With a token, every request needs <c>Authorization: Bearer TOKEN</c>; 401 otherwise.</summary>
+/// <summary>
+/// With a token, every request needs <c>Authorization: Bearer TOKEN</c>; 401 otherwise. A
+/// WebSocket upgrade may carry it as <c>?access_token=TOKEN</c> instead, because browsers cannot
+/// set headers on a WebSocket; other requests may not (URLs end up in logs and histories).
+/// </summary>
 internal static class BearerAuth
 {
+    public const string QueryParameter = "access_token";
+
     public static void UseBearerToken(this WebApplication app, string token)
     {
         var expected = Encoding.UTF8.GetBytes(token);
         app.Use(async (context, next) =>
         {
             var header = context.Request.Headers.Authorization.ToString();
-            if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..].Trim()), expected))
+            var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim()
+                : context.WebSockets.IsWebSocketRequest ? context.Request.Query[QueryParameter].ToString()
+                : null;
+            if (!string.IsNullOrEmpty(given) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), expected))
             {
                 await next(context);
                 return;
@@ -23,7 +31,7 @@ internal static class BearerAuth
 
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            var message = header.Length == 0
+            var message = string.IsNullOrEmpty(given)
                 ? "this node requires a token: send 'Authorization: Bearer TOKEN' (luaactors --token or LUAACTORS_TOKEN)"
                 : "the token is wrong";
             await context.Response.WriteAsJsonAsync(

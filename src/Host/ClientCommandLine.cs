@@ -116,5 +116,34 @@ internal sealed class ClientCommandLine
         }
     }
 
+    /// <summary>
+    /// The code of an exec: positionals <paramref name="target"/> CODE, or <paramref name="target"/>
+    /// alone with --file FILE ('-' for stdin).
+    /// </summary>
+    public async Task<string> CodeAsync(string target)
+    {
+        if (Value("--file") is { } file)
+        {
+            ExpectPositionals(target);
+            return await ReadFileAsync(file);
+        }
+
+        ExpectPositionals(target, "CODE");
+        return Positionals[1];
+    }
+
+    /// <summary>A file's text ('-': stdin); an unreadable file is a bad argument.</summary>
+    public static async Task<string> ReadFileAsync(string file)
+    {
+        try
+        {
+            return file == "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"cannot read {file}: {e.Message}");
+        }
+    }
+
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Routing;
 namespace LuaActors.Host;
 
 /// <summary>The node's HTTP API (docs/api.md): JSON over the <see cref="VmManager"/> API.</summary>
-internal sealed class HttpApi(VmManager manager, TextWriter errors)
+internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
 {
     private sealed class BadRequestException(string message) : Exception(message);
 
@@ -21,6 +21,11 @@ internal sealed class HttpApi(VmManager manager, TextWriter errors)
         routes.MapGet("/vms/{id}", Handle(context => InfoAsync(Id(context), context)));
         routes.MapPost("/vms/{id}/execute", Handle(context => ExecuteAsync(Id(context), context)));
         routes.MapDelete("/vms/{id}", Handle(context => RemoveAsync(Id(context), context)));
+        routes.MapGet("/vms/{id}/attach", Handle(context => AttachAsync(Id(context), context)));
+        routes.MapPost("/groups", Handle(CreateGroupAsync));
+        routes.MapGet("/groups/{name}", Handle(context => GroupAsync(Name(context), context)));
+        routes.MapPost("/groups/{name}/execute", Handle(context => ExecuteGroupAsync(Name(context), context)));
+        routes.MapDelete("/groups/{name}", Handle(context => RemoveGroupAsync(Name(context), context)));
         routes.MapGet("/cluster", Handle(ClusterAsync));
         routes.MapFallback(Handle(context => Task.FromResult(Error(
             StatusCodes.Status404NotFound, ApiErrors.NoRoute, $"no such endpoint: {context.Request.Method} {context.Request.Path}"))));
@@ -35,22 +40,28 @@ internal sealed class HttpApi(VmManager manager, TextWriter errors)
 
     private static string Id(HttpContext context) => (string)context.Request.RouteValues["id"]!;
 
+    private static string Name(HttpContext context) => (string)context.Request.RouteValues["name"]!;
+
     private async Task<IResult> CreateAsync(HttpContext context)
     {
         var request = await ReadAsync<CreateVmRequest>(context);
         var id = request.Id ?? throw new BadRequestException("id must be a string");
+        var vm = await manager.CreateVmAsync(id, OptionsOf(request), context.RequestAborted);
+        var info = await vm.GetInfoAsync(context.RequestAborted);
+        context.Response.Headers.Location = "/vms/" + Uri.EscapeDataString(id);
+        return Json(StatusCodes.Status201Created, VmInfoDto.From(info));
+    }
+
+    private static VmOptions OptionsOf(VmOptionsRequest request)
+    {
         Require(request.Config is null || request.Config.Values.All(value => value is not null), "config values must be strings");
-        var options = new VmOptions
+        return new VmOptions
         {
             Type = request.Type ?? "basic",
             Config = request.Config,
             InitScript = request.InitScript,
             Limits = request.Limits is { } limits ? new VmLimits(limits.TimeoutMs, limits.MemoryMb, limits.OutputCapBytes) : null,
         };
-        var vm = await manager.CreateVmAsync(id, options, context.RequestAborted);
-        var info = await vm.GetInfoAsync(context.RequestAborted);
-        context.Response.Headers.Location = "/vms/" + Uri.EscapeDataString(id);
-        return Json(StatusCodes.Status201Created, VmInfoDto.From(info));
     }
 
     private async Task<IResult> ListAsync(HttpContext context)
@@ -78,23 +89,12 @@ internal sealed class HttpApi(VmManager manager, TextWriter errors)
             var result = repl
                 ? await manager.EvalAsync(id, code, options, context.RequestAborted)
                 : await manager.ExecuteAsync(id, code, options, context.RequestAborted);
-            return Json(StatusCodes.Status200OK, new ExecuteResponse
-            {
-                Ok = true,
-                Count = result.Count,
-                Values = new RawJson(result.ValuesJson),
-                Output = result.Output,
-                OutputTruncated = result.OutputTruncated,
-            });
+            return Json(StatusCodes.Status200OK, ExecuteResponse.Success(result));
         }
         catch (LuaException e)
         {
             // A Lua error is a normal result of running code, not a failure of the request.
-            return Json(StatusCodes.Status200OK, new ExecuteResponse
-            {
-                Ok = false,
-                Error = new LuaErrorDto(ApiJson.Name(e.Kind), e.LuaMessage, e.Traceback, e.Output, e.OutputTruncated),
-            });
+            return Json(StatusCodes.Status200OK, ExecuteResponse.Failure(e));
         }
     }
 

@@ -106,6 +106,8 @@ internal static class NodeHost
         // Signals belong to `luaactors node` (and to the test host when a node runs in a test).
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
         var app = builder.Build();
+        // Before the token check, which needs to know a WebSocket request (its token may come in the URL).
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         if (token is not null)
         {
             app.UseBearerToken(token);

@@ -8,5 +8,7 @@ return args.Length == 0 || args[0] is "-h" or "--help" or "help"
         "node" => await NodeCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         "vm" => await VmClientCommands.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         "cluster" => await ClusterCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
+        "attach" => await AttachCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
+        "group" => await GroupClientCommands.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         _ => Usage.Fail($"unknown command '{args[0]}'"),
     };

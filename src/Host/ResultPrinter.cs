@@ -10,6 +10,19 @@ namespace LuaActors.Host;
 /// </summary>
 internal static class ResultPrinter
 {
+    /// <summary>An execute's answer as `vm exec` prints it; whether it succeeded.</summary>
+    public static async Task<bool> PrintAsync(ExecuteResponse result)
+    {
+        if (result is { Ok: false, Error: { } error })
+        {
+            await PrintLuaErrorAsync(error.Kind, error.Message, error.Traceback, error.Output);
+            return false;
+        }
+
+        await PrintResultAsync(result.Count ?? 0, result.Values?.Text ?? "[]", result.Output ?? "");
+        return true;
+    }
+
     public static async Task PrintResultAsync(int count, string valuesJson, string output)
     {
         await WriteStdoutAsync(output);

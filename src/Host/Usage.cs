@@ -17,6 +17,11 @@ internal static class Usage
           luaactors vm exec ID CODE            run CODE in a VM (or -f FILE, '-' for stdin)
           luaactors vm rm ID                   remove a VM and stop its process
           luaactors cluster                    show the members, their status and VM counts
+          luaactors attach ID                  an interactive Lua prompt on a VM (a session)
+
+          luaactors group create NAME COUNT    create VMs NAME-1..NAME-COUNT (vm create options)
+          luaactors group exec NAME CODE       run CODE on every VM of the group (or -f FILE)
+          luaactors group rm NAME              remove every VM of the group
 
         eval options:
           --timeout-ms N        time limit of the code (default luaactors.vm.default-timeout)
@@ -55,13 +60,27 @@ internal static class Usage
           --timeout-ms N        time limit of this request
           --memory-mb N         Lua heap limit of this request (at most the VM's)
 
-        client options (vm, cluster):
+        group exec options: -f/--file, --timeout-ms, --memory-mb, as vm exec
+
+        client options (vm, cluster, attach, group):
           --node URL            the node's HTTP API [LUAACTORS_NODE] (http://127.0.0.1:5080)
           --token TOKEN         the node's token [LUAACTORS_TOKEN]
-          --json                print the API's JSON instead of tables
+          --json                print the API's JSON instead of tables (not attach)
 
         vm exec prints like eval. Exit codes: 0 ok, 1 Lua error, error answer or node unreachable
         (kind and message on stderr), 2 bad arguments.
+
+        group exec prints '== ID ==' and then each VM's result like vm exec, in member order, and
+        exits 1 if any VM failed (all results are printed still).
+
+        attach reads lines like 'lua -i': an expression shows its value, a statement runs, an
+        unfinished chunk ('function f()') waits for more lines. At a terminal it prompts '> '
+        ('>> ' inside an unfinished chunk); Ctrl+C interrupts the running chunk (the VM keeps its
+        state), Ctrl+D detaches and exits 0. Lines typed in other sessions show as
+        '[SESSION] > line'. With stdin redirected it prints no prompt, runs each line after the
+        one before was answered, prints like vm exec, and exits at the end of stdin: 0 if every
+        line succeeded, 1 if one failed or the input ended inside an unfinished chunk. Exit 1
+        also when the VM is removed while attached.
         """;
 
     public static int Print(TextWriter writer, int exitCode)

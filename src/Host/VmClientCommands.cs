@@ -19,7 +19,7 @@ internal static class VmClientCommands
         return args[0] switch
         {
             "create" => await CreateAsync(ClientCommandLine.Parse(
-                "vm create", rest, ["--type", "--init", "--timeout-ms", "--memory-mb", "--config"], [], environment)),
+                "vm create", rest, VmOptionArguments.Names, [], environment)),
             "ls" or "list" => await ListAsync(ClientCommandLine.Parse("vm ls", rest, [], [], environment)),
             "info" => await InfoAsync(ClientCommandLine.Parse("vm info", rest, [], [], environment)),
             "exec" => await ExecAsync(ClientCommandLine.Parse(
@@ -37,28 +37,7 @@ internal static class VmClientCommands
         }
 
         line.ExpectPositionals("ID");
-        var config = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var entry in line.Values("--config"))
-        {
-            var pair = entry.Split('=', 2);
-            if (pair.Length != 2 || pair[0].Length == 0)
-            {
-                throw new ArgumentException($"--config takes KEY=VALUE (got '{entry}')");
-            }
-
-            config[pair[0]] = pair[1];
-        }
-
-        var timeoutMs = line.PositiveInt("--timeout-ms");
-        var memoryMb = line.PositiveInt("--memory-mb");
-        var request = new CreateVmRequest
-        {
-            Id = line.Positionals[0],
-            Type = line.Value("--type"),
-            Config = config.Count > 0 ? config : null,
-            InitScript = line.Value("--init") is { } file ? await ReadCodeAsync(file) : null,
-            Limits = timeoutMs is null && memoryMb is null ? null : new LimitsDto(timeoutMs, memoryMb),
-        };
+        var request = await VmOptionArguments.ApplyAsync(new CreateVmRequest { Id = line.Positionals[0] }, line);
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
         var response = await client.PostAsync("vms", request);
         if (!response.IsSuccess)
@@ -151,6 +130,7 @@ internal static class VmClientCommands
             ("memory", ClientRunner.Bytes(vm.ResidentBytes)),
             ("pending", vm.PendingRequests.ToString()),
             ("last error", vm.LastError ?? "-"),
+            ("sessions", vm.Sessions is { Count: > 0 } sessions ? string.Join(", ", sessions) : "-"),
         ]);
         return 0;
     }
@@ -162,20 +142,11 @@ internal static class VmClientCommands
             return Usage.Print(Console.Out, 0);
         }
 
-        var file = line.Value("--file");
-        if (file is null)
-        {
-            line.ExpectPositionals("ID", "CODE");
-        }
-        else
-        {
-            line.ExpectPositionals("ID");
-        }
-
+        var code = await line.CodeAsync("ID");
         var timeoutMs = line.PositiveInt("--timeout-ms");
         var request = new ExecuteRequest
         {
-            Code = file is null ? line.Positionals[1] : await ReadCodeAsync(file),
+            Code = code,
             Mode = line.Has("--repl") ? "repl" : null,
             TimeoutMs = timeoutMs,
             MemoryMb = line.PositiveInt("--memory-mb"),
@@ -200,14 +171,7 @@ internal static class VmClientCommands
             return result.Ok ? 0 : 1;
         }
 
-        if (result is { Ok: false, Error: { } error })
-        {
-            await ResultPrinter.PrintLuaErrorAsync(error.Kind, error.Message, error.Traceback, error.Output);
-            return 1;
-        }
-
-        await ResultPrinter.PrintResultAsync(result.Count ?? 0, result.Values?.Text ?? "[]", result.Output ?? "");
-        return 0;
+        return await ResultPrinter.PrintAsync(result) ? 0 : 1;
     }
 
     private static async Task<int> RemoveAsync(ClientCommandLine line)
@@ -233,16 +197,4 @@ internal static class VmClientCommands
     }
 
     private static string VmPath(string id) => "vms/" + Uri.EscapeDataString(id);
-
-    private static async Task<string> ReadCodeAsync(string file)
-    {
-        try
-        {
-            return file == "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ArgumentException($"cannot read {file}: {e.Message}");
-        }
-    }
 }

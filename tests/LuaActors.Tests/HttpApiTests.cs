@@ -13,7 +13,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
 {
     private HttpClient Client => fixture.Client;
 
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    private static StringContent Json(string json) => ApiAssert.Json(json);
 
     private async Task<HttpResponseMessage> CreateAsync(string id, string extraFields = "") =>
         await Client.PostAsync("vms", Json($$"""{"id":"{{id}}"{{extraFields}}}"""));
@@ -25,15 +25,8 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string kind)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
-        Assert.Equal(kind, error.GetProperty("kind").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
-    }
+    private static Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string kind) =>
+        ApiAssert.ErrorAsync(response, status, kind);
 
     [Fact]
     public async Task Create_answers_201_with_the_vm_info_and_its_location()
@@ -287,6 +280,41 @@ public sealed class HttpAuthTests(TokenNodeFixture fixture) : IClassFixture<Toke
     {
         using var response = await fixture.Client.PostAsJsonAsync("vms", new { id = ManagerFixture.NewId("auth") });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_attach_websocket_takes_the_token_in_the_header_or_as_access_token()
+    {
+        var id = ManagerFixture.NewId("auth");
+        (await fixture.Client.PostAsJsonAsync("vms", new { id })).Dispose();
+        foreach (var (token, query) in new[] { ((string?)null, ""), ("wrong-token", ""), (null, "access_token=wrong-token") })
+        {
+            using var refused = new System.Net.WebSockets.ClientWebSocket();
+            refused.Options.CollectHttpResponseDetails = true;
+            if (token is not null)
+            {
+                refused.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            }
+
+            await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() =>
+                refused.ConnectAsync(SessionSocketClient.UrlOf(fixture.Url, id, query), CancellationToken.None));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.HttpStatusCode);
+        }
+
+        await using (var byHeader = await SessionSocketClient.ConnectAsync(fixture.Url, id, TokenNodeFixture.TokenValue))
+        {
+            Assert.Equal("[2]", (await byHeader.EvalAsync("1 + 1")).GetProperty("values").GetRawText());
+        }
+
+        await using (var byQuery = await SessionSocketClient.ConnectAsync(fixture.Url, id, query: "access_token=" + TokenNodeFixture.TokenValue))
+        {
+            Assert.Equal("[2]", (await byQuery.EvalAsync("1 + 1")).GetProperty("values").GetRawText());
+        }
+
+        // Only a WebSocket upgrade may carry the token in its URL.
+        using var anonymous = fixture.NewClient(token: null);
+        using var plain = await anonymous.GetAsync($"vms/{id}?access_token={TokenNodeFixture.TokenValue}");
+        Assert.Equal(HttpStatusCode.Unauthorized, plain.StatusCode);
     }
 
     [Theory]

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
-using CliWrap;
 using CliWrap.Buffered;
 using LuaActors.Tests.Support;
 
@@ -15,21 +13,12 @@ namespace LuaActors.Tests;
 [Collection(ProcessHeavyCollection.Name)]
 public sealed class VmCliTests(LoopbackTokenNodeFixture fixture) : IClassFixture<LoopbackTokenNodeFixture>
 {
-    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
-
     private Task<BufferedCommandResult> RunAsync(params string[] args) => RunWithTokenAsync(fixture.Token, args);
 
-    private async Task<BufferedCommandResult> RunWithTokenAsync(string? token, params string[] args) =>
-        await Cli.Wrap("dotnet")
-            .WithArguments(["exec", Program, .. args])
-            .WithEnvironmentVariables(env => env
-                .Set("LUAACTORS_NODE", fixture.Url.ToString())
-                .Set("LUAACTORS_TOKEN", token))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8);
+    private Task<BufferedCommandResult> RunWithTokenAsync(string? token, params string[] args) =>
+        LuaActorsCli.RunAsync(fixture.Url, token, args);
 
-    private static void AssertOk(BufferedCommandResult result) =>
-        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\nstdout: {result.StandardOutput}\nstderr: {result.StandardError}");
+    private static void AssertOk(BufferedCommandResult result) => LuaActorsCli.AssertOk(result);
 
     [Fact]
     public async Task Create_list_info_exec_and_remove_a_vm()
@@ -108,11 +97,8 @@ public sealed class VmCliTests(LoopbackTokenNodeFixture fixture) : IClassFixture
             File.Delete(file);
         }
 
-        var fromStdin = await Cli.Wrap("dotnet")
-            .WithArguments(["exec", Program, "vm", "exec", id, "--file", "-", "--node", fixture.Url.ToString(), "--token", fixture.Token!])
-            .WithStandardInputPipe(PipeSource.FromString("return counter * 2"))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync();
+        var fromStdin = await LuaActorsCli.RunAsync(
+            fixture.Url, fixture.Token, ["vm", "exec", id, "--file", "-"], stdin: "return counter * 2");
         AssertOk(fromStdin);
         Assert.Equal("82\n", fromStdin.StandardOutput);
 

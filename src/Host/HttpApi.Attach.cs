@@ -1,0 +1,50 @@
+using LuaActors.Api;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace LuaActors.Host;
+
+/// <summary>GET /vms/{id}/attach: an interactive session over a WebSocket (docs/api.md).</summary>
+internal sealed partial class HttpApi
+{
+    private async Task<IResult> AttachAsync(string id, HttpContext context)
+    {
+        // Refusals come before the upgrade, as ordinary JSON answers: an unknown VM is a 404
+        // whether or not the request asked for a WebSocket.
+        await manager.GetVmInfoAsync(id, context.RequestAborted);
+        Require(context.WebSockets.IsWebSocketRequest,
+            "GET /vms/{id}/attach takes a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)");
+        var session = await manager.AttachAsync(id, context.RequestAborted);
+        IReadOnlyList<string> sessions;
+        System.Net.WebSockets.WebSocket socket;
+        try
+        {
+            sessions = (await manager.GetVmInfoAsync(id, context.RequestAborted)).Sessions ?? [session.SessionId];
+            socket = await context.WebSockets.AcceptWebSocketAsync();
+        }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+
+        using (socket)
+        {
+            var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            try
+            {
+                await new SessionSocket(socket, session, errors).RunAsync(sessions, stopping, context.RequestAborted);
+            }
+            catch (Exception e)
+            {
+                // After the upgrade there is no HTTP answer to turn this into: log it, as a 500 would be.
+                await errors.WriteLineAsync($"luaactors node: the attach socket of {session.SessionId} on {id} failed: {e}");
+                await session.DisposeAsync();
+            }
+        }
+
+        // The answer was the upgrade; nothing more to write.
+        return Results.Empty;
+    }
+}
