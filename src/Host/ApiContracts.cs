@@ -18,6 +18,9 @@ internal abstract record VmOptionsRequest
     public string? InitScript { get; init; }
 
     public LimitsDto? Limits { get; init; }
+
+    /// <summary>Sockets for the VM's Lua code (loopback only unless the node's HOCON widens it).</summary>
+    public bool? Networking { get; init; }
 }
 
 /// <summary>POST /vms.</summary>
@@ -27,7 +30,7 @@ internal sealed record CreateVmRequest : VmOptionsRequest
     public string? Id { get; init; }
 }
 
-internal sealed record LimitsDto(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null);
+internal sealed record LimitsDto(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null, int? InboxCapacity = null);
 
 /// <summary>POST /vms/{id}/execute.</summary>
 internal sealed record ExecuteRequest
@@ -76,11 +79,35 @@ internal sealed record VmInfoDto(
     long? ResidentBytes,
     int PendingRequests,
     string? LastError,
-    IReadOnlyList<string>? Sessions)
+    IReadOnlyList<string>? Sessions,
+    int InboxCount = 0,
+    IReadOnlyList<string>? Peers = null,
+    IReadOnlyList<string>? Topics = null)
 {
     public static VmInfoDto From(VmInfo info) => new(
         info.VmId, info.Type, ApiJson.Name(info.State), info.ProcessId, info.Node, info.Restarts,
-        info.UptimeMs, info.ResidentBytes, info.PendingRequests, info.LastError, info.Sessions ?? []);
+        info.UptimeMs, info.ResidentBytes, info.PendingRequests, info.LastError, info.Sessions ?? [],
+        info.InboxCount, info.Peers ?? [], info.Topics ?? []);
+}
+
+/// <summary>POST /vms/{id}/messages and POST /topics/{topic}/messages: one value, any JSON.</summary>
+internal sealed record MessageRequest
+{
+    [JsonRequired]
+    public JsonElement Value { get; init; }
+}
+
+/// <summary>202 of POST /vms/{id}/messages: the message waits in the inbox (or was handed to a waiting vm.receive).</summary>
+internal sealed record MessageAcceptedDto(string Vm, int InboxCount);
+
+/// <summary>202 of POST /topics/{topic}/messages.</summary>
+internal sealed record PublishedDto(string Topic);
+
+/// <summary>POST /vms/{id}/peers.</summary>
+internal sealed record LinkRequest
+{
+    [JsonRequired]
+    public string? Peer { get; init; }
 }
 
 internal sealed record VmListDto(IReadOnlyList<VmInfoDto> Vms);

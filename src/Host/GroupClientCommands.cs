@@ -20,7 +20,7 @@ internal static class GroupClientCommands
         var rest = args[1..];
         var line = args[0] switch
         {
-            "create" => ClientCommandLine.Parse("group create", rest, VmOptionArguments.Names, [], environment),
+            "create" => ClientCommandLine.Parse("group create", rest, VmOptionArguments.Names, VmOptionArguments.Flags, environment),
             "exec" => ClientCommandLine.Parse("group exec", rest, ["--file", "--timeout-ms", "--memory-mb"], [], environment),
             "rm" or "remove" => ClientCommandLine.Parse("group rm", rest, [], [], environment),
             _ => throw new ArgumentException($"unknown group command '{args[0]}' (create, exec, rm)"),

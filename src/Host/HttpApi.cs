@@ -22,6 +22,10 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
         routes.MapPost("/vms/{id}/execute", Handle(context => ExecuteAsync(Id(context), context)));
         routes.MapDelete("/vms/{id}", Handle(context => RemoveAsync(Id(context), context)));
         routes.MapGet("/vms/{id}/attach", Handle(context => AttachAsync(Id(context), context)));
+        routes.MapPost("/vms/{id}/messages", Handle(context => SendAsync(Id(context), context)));
+        routes.MapPost("/topics/{topic}/messages", Handle(PublishAsync));
+        routes.MapPost("/vms/{id}/peers", Handle(context => LinkAsync(Id(context), context)));
+        routes.MapDelete("/vms/{id}/peers/{peer}", Handle(context => UnlinkAsync(Id(context), context)));
         routes.MapPost("/groups", Handle(CreateGroupAsync));
         routes.MapGet("/groups/{name}", Handle(context => GroupAsync(Name(context), context)));
         routes.MapPost("/groups/{name}/execute", Handle(context => ExecuteGroupAsync(Name(context), context)));
@@ -60,7 +64,8 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
             Type = request.Type ?? "basic",
             Config = request.Config,
             InitScript = request.InitScript,
-            Limits = request.Limits is { } limits ? new VmLimits(limits.TimeoutMs, limits.MemoryMb, limits.OutputCapBytes) : null,
+            Limits = request.Limits is { } limits ? new VmLimits(limits.TimeoutMs, limits.MemoryMb, limits.OutputCapBytes, limits.InboxCapacity) : null,
+            Networking = request.Networking ?? false,
         };
     }
 

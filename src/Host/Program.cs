@@ -10,5 +10,6 @@ return args.Length == 0 || args[0] is "-h" or "--help" or "help"
         "cluster" => await ClusterCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         "attach" => await AttachCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         "group" => await GroupClientCommands.RunAsync(args[1..], Environment.GetEnvironmentVariable),
+        "publish" => await MessageClientCommands.PublishAsync(args[1..], Environment.GetEnvironmentVariable),
         _ => Usage.Fail($"unknown command '{args[0]}'"),
     };

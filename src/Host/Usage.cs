@@ -16,6 +16,9 @@ internal static class Usage
           luaactors vm info ID                 show one VM
           luaactors vm exec ID CODE            run CODE in a VM (or -f FILE, '-' for stdin)
           luaactors vm rm ID                   remove a VM and stop its process
+          luaactors vm send ID VALUE           put VALUE (JSON) into the VM's inbox (its vm.receive gets it)
+          luaactors vm link ID PEER            make two VMs peers (vm.peers, vm.broadcast); vm unlink undoes it
+          luaactors publish TOPIC VALUE        send VALUE (JSON) to every VM subscribed to TOPIC
           luaactors cluster                    show the members, their status and VM counts
           luaactors attach ID                  an interactive Lua prompt on a VM (a session)
 
@@ -52,6 +55,8 @@ internal static class Usage
           --init FILE           init script, run at every (re)start of the VM ('-' for stdin)
           --timeout-ms N        the VM's time limit per request
           --memory-mb N         the VM's Lua heap limit
+          --inbox-capacity N    messages the VM's inbox holds (default luaactors.vm.messaging.inbox-capacity)
+          --networking          give the VM's Lua code sockets (loopback only unless the node allows more)
           --config KEY=VALUE    a config entry of the VM type (repeatable)
 
         vm exec options:
@@ -62,7 +67,7 @@ internal static class Usage
 
         group exec options: -f/--file, --timeout-ms, --memory-mb, as vm exec
 
-        client options (vm, cluster, attach, group):
+        client options (vm, cluster, attach, group, publish):
           --node URL            the node's HTTP API [LUAACTORS_NODE] (http://127.0.0.1:5080)
           --token TOKEN         the node's token [LUAACTORS_TOKEN]
           --json                print the API's JSON instead of tables (not attach)

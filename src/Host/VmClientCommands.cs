@@ -7,7 +7,7 @@ internal static class VmClientCommands
     {
         if (args.Length == 0)
         {
-            throw new ArgumentException("vm needs a command: create, ls, info, exec or rm");
+            throw new ArgumentException("vm needs a command: create, ls, info, exec, rm, send, link or unlink");
         }
 
         if (args[0] is "-h" or "--help")
@@ -19,13 +19,16 @@ internal static class VmClientCommands
         return args[0] switch
         {
             "create" => await CreateAsync(ClientCommandLine.Parse(
-                "vm create", rest, VmOptionArguments.Names, [], environment)),
+                "vm create", rest, VmOptionArguments.Names, VmOptionArguments.Flags, environment)),
             "ls" or "list" => await ListAsync(ClientCommandLine.Parse("vm ls", rest, [], [], environment)),
             "info" => await InfoAsync(ClientCommandLine.Parse("vm info", rest, [], [], environment)),
             "exec" => await ExecAsync(ClientCommandLine.Parse(
                 "vm exec", rest, ["--file", "--timeout-ms", "--memory-mb"], ["--repl"], environment)),
             "rm" or "remove" => await RemoveAsync(ClientCommandLine.Parse("vm rm", rest, [], [], environment)),
-            _ => throw new ArgumentException($"unknown vm command '{args[0]}' (create, ls, info, exec, rm)"),
+            "send" => await MessageClientCommands.SendAsync(ClientCommandLine.Parse("vm send", rest, [], [], environment)),
+            "link" => await MessageClientCommands.LinkAsync(ClientCommandLine.Parse("vm link", rest, [], [], environment)),
+            "unlink" => await MessageClientCommands.UnlinkAsync(ClientCommandLine.Parse("vm unlink", rest, [], [], environment)),
+            _ => throw new ArgumentException($"unknown vm command '{args[0]}' (create, ls, info, exec, rm, send, link, unlink)"),
         };
     });
 
@@ -131,6 +134,9 @@ internal static class VmClientCommands
             ("pending", vm.PendingRequests.ToString()),
             ("last error", vm.LastError ?? "-"),
             ("sessions", vm.Sessions is { Count: > 0 } sessions ? string.Join(", ", sessions) : "-"),
+            ("inbox", vm.InboxCount.ToString()),
+            ("peers", vm.Peers is { Count: > 0 } peers ? string.Join(", ", peers) : "-"),
+            ("topics", vm.Topics is { Count: > 0 } topics ? string.Join(", ", topics) : "-"),
         ]);
         return 0;
     }
