@@ -22,8 +22,8 @@ internal sealed class Spawn : IScenario
 
     public async Task RunAsync(BenchContext context)
     {
-        // Quick mode starts 200: removing VMs costs O(VMs alive) per VM in the library today
-        // (docs/performance.md), which would make 1000 take minutes in CI.
+        // Quick mode starts 200: three contenders of 1000 process starts each take ~30 s or more
+        // on a machine where a process start costs several ms, too long for `all --quick` in CI.
         var count = context.Size(200, FullCount);
         var rounds = context.Size(1, 2);
         // On a loaded machine 1000 starts can take longer than the default ask timeout (30 s);
