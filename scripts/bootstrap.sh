@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what LuaActors needs on a fresh Debian machine: the Lua 5.4 interpreter the VMs run,
-# LuaSocket, procps (pgrep), and util-linux's setsid/setpriv/prlimit (how VM processes are started). Idempotent:
+# Installs what LuaActors needs on a fresh Debian machine: the Lua 5.4 interpreter the VMs run
+# (the package also brings luac5.4, which precompiles the host script), LuaSocket, procps (pgrep),
+# and util-linux's setsid/setpriv (how VM processes are started). Idempotent:
 # installs only what is missing. The .NET SDK 10 must already be on PATH.
 set -euo pipefail
 
@@ -9,7 +10,7 @@ command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
 dpkg -s lua-socket >/dev/null 2>&1 || missing+=(lua-socket)
 # pgrep/ps: the tests and .ci/run check that no VM process is left behind.
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
-for tool in setsid setpriv prlimit; do
+for tool in setsid setpriv; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }
 done
 

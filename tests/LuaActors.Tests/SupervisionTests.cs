@@ -143,6 +143,23 @@ public sealed class SupervisionTests
         await LuaProcesses.AssertGoneAsync(pids);
     }
 
+    [Fact]
+    public async Task A_vm_process_leads_its_own_session_under_its_address_space_limit()
+    {
+        await using var manager = await ManagerFixture.StartAsync("luaactors.vm.memory-limit = 32MiB\nluaactors.vm.address-space-headroom = 64MiB");
+        var pid = await PidAsync(await manager.CreateVmAsync("guarded"));
+
+        // The PID is the interpreter itself (setsid and setpriv exec into it) ...
+        Assert.Equal("lua5.4", File.ReadAllText($"/proc/{pid}/comm").Trim());
+        // ... leading its own session, so Ctrl+C at a terminal does not reach it (stat field 6) ...
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3]);
+        // ... with RLIMIT_AS = memory limit + headroom, set by prlimit(2) after the fork.
+        var limit = File.ReadLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max address space", StringComparison.Ordinal));
+        Assert.Equal(["100663296", "100663296", "bytes"], limit["Max address space".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     /// <summary>Completes a task with the first event of type <typeparamref name="T"/>.</summary>
     private sealed class EventProbe<T> : Akka.Actor.ReceiveActor
     {

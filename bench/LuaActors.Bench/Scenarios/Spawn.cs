@@ -9,7 +9,7 @@ namespace LuaActors.Bench.Scenarios;
 /// 1000 VMs (quick mode: 200) created through the manager, all at once, until every one has answered a ping,
 /// against 1000 bare host processes started from one thread and pinged directly, and against
 /// 1000 host processes started the same way behind the library's launch chain (setsid, setpriv,
-/// prlimit): (c) - (b) prices the chain, (a) - (c) the actors and the process pumps. Also the
+/// and the address-space limit set with prlimit(2)): (c) - (b) prices the chain, (a) - (c) the actors and the process pumps. Also the
 /// memory a VM costs: VmRSS of its process, and managed heap on the .NET side.
 /// </summary>
 internal sealed class Spawn : IScenario
@@ -22,8 +22,8 @@ internal sealed class Spawn : IScenario
 
     public async Task RunAsync(BenchContext context)
     {
-        // Quick mode starts 200: removing VMs costs O(VMs alive) per VM in the library today
-        // (docs/performance.md), which would make 1000 take minutes in CI.
+        // Quick mode starts 200: three contenders of 1000 process starts each take ~30 s or more
+        // on a machine where a process start costs several ms, too long for `all --quick` in CI.
         var count = context.Size(200, FullCount);
         var rounds = context.Size(1, 2);
         // On a loaded machine 1000 starts can take longer than the default ask timeout (30 s);
@@ -69,7 +69,7 @@ internal sealed class Spawn : IScenario
                 string.Join(" ", actors.Select(r => r.Seconds.ToString("F2"))), rssKb, managed, Stats.Median(actors.Select(r => r.TeardownSeconds)))
             .Row("(b) floor: Process.Start + 'P' frame, one thread", floorS, floorS * 1000 / count,
                 string.Join(" ", floor.Select(r => r.Seconds.ToString("F2"))), floorRssKb, floorManaged, Stats.Median(floor.Select(r => r.TeardownSeconds)))
-            .Row("(c) floor through the launch chain: setsid setpriv prlimit lua5.4", chainS, chainS * 1000 / count,
+            .Row("(c) floor through the launch chain: setsid setpriv lua5.4 + prlimit(2)", chainS, chainS * 1000 / count,
                 string.Join(" ", chain.Select(r => r.Seconds.ToString("F2"))), Stats.Median(chain.Select(r => r.RssKbPerVm)),
                 Stats.Median(chain.Select(r => r.ManagedBytesPerVm)), Stats.Median(chain.Select(r => r.TeardownSeconds)))
             .Print();
@@ -254,7 +254,7 @@ internal sealed class Spawn : IScenario
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
-    /// <summary>The PID a VM reports must be the interpreter itself (setsid, setpriv and prlimit exec into it).</summary>
+    /// <summary>The PID a VM reports must be the interpreter itself (setsid and setpriv exec into it).</summary>
     private static void CheckIsLua(int pid)
     {
         var comm = File.ReadAllText($"/proc/{pid}/comm").Trim();

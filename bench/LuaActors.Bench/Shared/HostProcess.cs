@@ -42,19 +42,23 @@ internal sealed class HostProcess : IDisposable
     public ReadOnlySpan<byte> Payload => _buffer.AsSpan(_payloadStart, _payloadLength);
 
     /// <summary>
-    /// The library's launch chain for a <c>basic</c> VM with the default limits (ProcessBackend):
-    /// own session, SIGKILL when the starting thread ends, address-space limit 64 + 64 MiB.
+    /// The library's launch chain for a <c>basic</c> VM (ProcessBackend): own session, SIGKILL
+    /// when the starting thread ends; <see cref="Start"/> then sets the address-space limit
+    /// (64 + 64 MiB, the default) with prlimit(2) as the library does.
     /// </summary>
-    public static readonly string[] LaunchChain = ["setsid", "setpriv", "--pdeathsig", "KILL", "prlimit", "--as=134217728"];
+    public static readonly string[] LaunchChain = ["setsid", "setpriv", "--pdeathsig", "KILL"];
+
+    private const long DefaultAddressSpaceBytes = 134217728;
 
     /// <summary>
-    /// Starts <c>lua5.4 -E &lt;vmhost.lua&gt;</c> with stdin and stdout as pipes (stderr is
+    /// Starts <c>lua5.4 -E &lt;vmhost.lua or .luac&gt;</c> with stdin and stdout as pipes (stderr is
     /// inherited), directly or behind <paramref name="prefix"/> (e.g. <see cref="LaunchChain"/>:
     /// then start it from a thread that outlives it).
     /// </summary>
     public static HostProcess Start(IReadOnlyList<string>? prefix = null)
     {
-        string[] argv = [.. prefix ?? [], "lua5.4", "-E", HostScript.Path];
+        // The script file the library runs (precompiled when luac5.4 is there).
+        string[] argv = [.. prefix ?? [], "lua5.4", "-E", HostScript.PathFor("lua5.4")];
         var info = new ProcessStartInfo(argv[0])
         {
             RedirectStandardInput = true,
@@ -73,6 +77,11 @@ internal sealed class HostProcess : IDisposable
 
         var process = OsProcess.Start(info) ?? throw new InvalidOperationException("could not start " + argv[0]);
         Started[process.Id] = process;
+        if (prefix is not null)
+        {
+            ProcessControl.SetAddressSpaceLimit(process.Id, DefaultAddressSpaceBytes);
+        }
+
         return new HostProcess(process);
     }
 

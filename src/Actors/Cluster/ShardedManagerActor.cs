@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -11,13 +12,22 @@ namespace LuaActors.Cluster;
 /// command works from any node for a VM on any node; specs live in the <see cref="VmRegistry"/>,
 /// so a VM that sharding starts elsewhere rebuilds itself. One per node; any of them will do.
 /// </summary>
-public sealed class ShardedManagerActor : ReceiveActor
+public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 {
     private sealed record CreateChecked(CreateVm Create, IActorRef Creator, RequestFailed? Failure);
 
     private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
 
+    /// <summary>From a request's FunctionRef: answered by the VM on <see cref="VmNode"/>.</summary>
+    private sealed record RequestAnswered(RelayedRequest Request, Address? VmNode);
+
+    private sealed record SweepInFlight
+    {
+        public static readonly SweepInFlight Instance = new();
+    }
+
     private static readonly TimeSpan RelayMargin = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
 
     private readonly IActorRef _region;
     private readonly IActorRef _factory;
@@ -27,7 +37,7 @@ public sealed class ShardedManagerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _creating = new(StringComparer.Ordinal);
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
-    private readonly Dictionary<IActorRef, string> _inFlight = new();
+    private readonly HashSet<RelayedRequest> _inFlight = [];
     private readonly Dictionary<string, Address> _vmNodes = new(StringComparer.Ordinal);
     private int _upMembersPlaced;
 
@@ -44,7 +54,8 @@ public sealed class ShardedManagerActor : ReceiveActor
         Receive<ListVms>(_ => CollectAsync(Sender, ListAsync()));
         Receive<ShutdownAll>(_ => CollectAsync(Sender, RemoveAllAsync()));
         Receive<Collected>(collected => collected.ReplyTo.Tell(collected.Reply));
-        Receive<RequestRelayActor.Finished>(OnRequestFinished);
+        Receive<RequestAnswered>(OnRequestAnswered);
+        Receive<SweepInFlight>(_ => Sweep());
         Receive<Akka.Cluster.ClusterEvent.MemberDowned>(downed => OnNodeLost(downed.Member.Address, removed: false));
         Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(removed =>
         {
@@ -65,8 +76,13 @@ public sealed class ShardedManagerActor : ReceiveActor
         Receive<IVmCommand>(command => Relay(command, Sender));
     }
 
-    protected override void PreStart() =>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
         _cluster.Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(Akka.Cluster.ClusterEvent.IMemberEvent));
+        Timers.StartPeriodicTimer(nameof(SweepInFlight), SweepInFlight.Instance, SweepInterval);
+    }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
@@ -131,20 +147,48 @@ public sealed class ShardedManagerActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="command"/> into the region with a <see cref="RelayedRequest"/> as
+    /// its sender: the reply goes straight on to <paramref name="replyTo"/> from the thread that
+    /// delivers it, and only a note of where the VM answered comes back here.
+    /// </summary>
     private void Relay(IVmCommand command, IActorRef replyTo)
     {
         var limit = command is Execute { TimeoutMs: { } ms } ? TimeSpan.FromMilliseconds(ms) : _settings.DefaultTimeout;
-        var relay = Context.ActorOf(RequestRelayActor.Props(replyTo, command.VmId, _cluster.SelfAddress, limit + _settings.KillGrace + RelayMargin));
-        _inFlight[relay] = command.VmId;
-        _region.Tell(command, relay);
+        var maxWait = limit + _settings.KillGrace + RelayMargin;
+        var self = Self;
+        var selfAddress = _cluster.SelfAddress;
+        var request = new RelayedRequest(
+            ((ExtendedActorSystem)Context.System).Provider,
+            replyTo,
+            command.VmId,
+            Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency),
+            (answered, vm) =>
+            {
+                var from = vm?.Path.Address;
+                self.Tell(new RequestAnswered(answered, from is null ? null : from.HasLocalScope ? selfAddress : from), ActorRefs.NoSender);
+            });
+        _inFlight.Add(request);
+        _region.Tell(command, request);
     }
 
-    private void OnRequestFinished(RequestRelayActor.Finished finished)
+    private void OnRequestAnswered(RequestAnswered answered)
     {
-        _inFlight.Remove(Sender);
-        if (finished.VmNode is { } node)
+        _inFlight.Remove(answered.Request);
+        if (answered.VmNode is { } node)
         {
-            _vmNodes[finished.VmId] = node;
+            _vmNodes[answered.Request.VmId] = node;
+        }
+    }
+
+    /// <summary>Only a leak guard: the asker's own timeout is what the caller sees.</summary>
+    private void Sweep()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var request in _inFlight.Where(r => r.Deadline < now).ToList())
+        {
+            request.TryFinish();
+            _inFlight.Remove(request);
         }
     }
 
@@ -155,12 +199,14 @@ public sealed class ShardedManagerActor : ReceiveActor
     private void OnNodeLost(Address node, bool removed)
     {
         var lost = 0;
-        foreach (var (relay, vmId) in _inFlight)
+        foreach (var request in _inFlight.ToList())
         {
-            if (_vmNodes.TryGetValue(vmId, out var at) && at.Equals(node))
+            var vmId = request.VmId;
+            if (_vmNodes.TryGetValue(vmId, out var at) && at.Equals(node) && request.TryFinish())
             {
-                relay.Tell(new RequestRelayActor.Abort(new RequestFailed(vmId, ErrorKind.NodeLost,
-                    $"VM '{vmId}' was on node {node}, which left the cluster or was lost; it restarts on another node: retry")));
+                request.ReplyTo.Tell(new RequestFailed(vmId, ErrorKind.NodeLost,
+                    $"VM '{vmId}' was on node {node}, which left the cluster or was lost; it restarts on another node: retry"));
+                _inFlight.Remove(request);
                 lost++;
             }
         }
