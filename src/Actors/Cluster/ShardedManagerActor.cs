@@ -154,7 +154,13 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void Relay(IVmCommand command, IActorRef replyTo)
     {
-        var limit = command is Execute { TimeoutMs: { } ms } ? TimeSpan.FromMilliseconds(ms) : _settings.DefaultTimeout;
+        var limit = command switch
+        {
+            Execute { TimeoutMs: { } ms } => TimeSpan.FromMilliseconds(ms),
+            // A wait for what the VM sends its host may outlast any request's time limit.
+            ReceiveFromVm { WaitMs: var waitMs } => TimeSpan.FromMilliseconds(waitMs) + _settings.DefaultTimeout,
+            _ => _settings.DefaultTimeout,
+        };
         var maxWait = limit + _settings.KillGrace + RelayMargin;
         var self = Self;
         var selfAddress = _cluster.SelfAddress;
