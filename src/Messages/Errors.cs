@@ -49,10 +49,15 @@ public enum ErrorKind
 /// The one failure reply of every request. Lua errors carry the traceback and the output
 /// printed before the error.
 /// </summary>
+/// <param name="Undelivered">
+/// The request never reached its VM (it was dead-lettered while the VM stopped or moved to
+/// another node), so it did not run: sending it again is safe.
+/// </param>
 public sealed record RequestFailed(
     string VmId,
     ErrorKind Kind,
     string Message,
     string Traceback = "",
     string Output = "",
-    bool OutputTruncated = false) : ILuaActorsMessage;
+    bool OutputTruncated = false,
+    bool Undelivered = false) : ILuaActorsMessage;

@@ -17,6 +17,26 @@ public sealed class ActorTestKitTests() : TestKit(LuaActorsConfig.WithOverrides(
     }
 
     [Fact]
+    public async Task A_request_to_a_stopped_vm_is_answered_not_left_to_time_out()
+    {
+        Sys.ActorOf(UndeliveredRequestsActor.Props());
+        var settings = VmSettings.From(Sys.Settings.Config);
+        var factory = Sys.ActorOf(VmFactoryActor.Props(Sys.Settings.Config));
+        var vm = Sys.ActorOf(VmActor.Props("tk-gone", factory, settings, registry: null));
+        vm.Tell(new CreateVm(VmSpec.Basic("tk-gone")), TestActor);
+        await ExpectMsgAsync<VmCreated>(TimeSpan.FromSeconds(20));
+        Watch(vm);
+        vm.Tell(PoisonPill.Instance);
+        await ExpectTerminatedAsync(vm);
+
+        // The request becomes a dead letter; it never ran, and its sender hears so at once.
+        vm.Tell(new Execute("tk-gone", "return 1"), TestActor);
+        var failed = await ExpectMsgAsync<RequestFailed>();
+        Assert.Equal(ErrorKind.Stopped, failed.Kind);
+        Assert.True(failed.Undelivered);
+    }
+
+    [Fact]
     public async Task Create_execute_and_remove_through_messages()
     {
         var manager = StartManager();

@@ -62,6 +62,7 @@ public sealed class SerializationTests : IDisposable
         new TopicUnsubscribed("vm1", "news"),
         new RequestFailed("vm1", ErrorKind.InboxFull, "inbox full: vm1 (5 messages)"),
         new ReceiveFromVm("vm1", 500),
+        new RequestFailed("vm1", ErrorKind.Stopped, "moving", Undelivered: true),
         new ReceivedFromVm("vm1", "{\"connection\":1,\"data\":\"hi\"}"),
         new ReceivedFromVm("vm1", null),
     ];

@@ -72,6 +72,7 @@ public sealed partial class VmManager : IAsyncDisposable
     {
         var settings = VmSettings.From(config);
         var factory = system.ActorOf(VmFactoryActor.Props(config), "vm-factory");
+        system.ActorOf(UndeliveredRequestsActor.Props(), "vm-undelivered");
         return IsCluster(system)
             ? VmSharding.Start(system, config, factory, settings)
             : system.ActorOf(ManagerActor.Props(factory, settings), "vm-manager");

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using LuaActors.Messages;
 
 namespace LuaActors.Cluster;
 
@@ -15,18 +16,27 @@ namespace LuaActors.Cluster;
 /// </summary>
 internal sealed class RelayedRequest : MinimalActorRef
 {
+    /// <summary>How often a request that never reached its VM is sent again (each hand-over may drop it once).</summary>
+    private const int MaxResends = 5;
+
     private readonly Action<RelayedRequest, IActorRef?> _answered;
+    private readonly Action<RelayedRequest> _resend;
     private int _finished;
+    private int _resends;
 
     /// <param name="answered">Called once the reply went on, with the VM's reply's sender.</param>
-    public RelayedRequest(IActorRefProvider provider, IActorRef replyTo, string vmId, long deadline, Action<RelayedRequest, IActorRef?> answered)
+    /// <param name="resend">Called when the request came back undelivered (it did not run): send <see cref="Command"/> again.</param>
+    public RelayedRequest(
+        IActorRefProvider provider, IActorRef replyTo, IVmCommand command, long deadline,
+        Action<RelayedRequest, IActorRef?> answered, Action<RelayedRequest> resend)
     {
         Provider = provider;
         Path = provider.TempPath();
         ReplyTo = replyTo;
-        VmId = vmId;
+        Command = command;
         Deadline = deadline;
         _answered = answered;
+        _resend = resend;
         provider.RegisterTempActor(this, Path);
     }
 
@@ -36,7 +46,9 @@ internal sealed class RelayedRequest : MinimalActorRef
 
     public IActorRef ReplyTo { get; }
 
-    public string VmId { get; }
+    public IVmCommand Command { get; }
+
+    public string VmId => Command.VmId;
 
     /// <summary>Stopwatch timestamp after which the manager forgets it (a leak guard only).</summary>
     public long Deadline { get; }
@@ -55,6 +67,13 @@ internal sealed class RelayedRequest : MinimalActorRef
 
     protected override void TellInternal(object message, IActorRef sender)
     {
+        if (message is RequestFailed { Undelivered: true } && Volatile.Read(ref _finished) == 0 && Interlocked.Increment(ref _resends) <= MaxResends)
+        {
+            // Dropped on its way (a hand-over); it never ran, so it goes again, to the VM's next home.
+            _resend(this);
+            return;
+        }
+
         if (!TryFinish())
         {
             // Already failed with NodeLost: the late reply has nobody waiting.

@@ -21,6 +21,9 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     /// <summary>From a request's FunctionRef: answered by the VM on <see cref="VmNode"/>.</summary>
     private sealed record RequestAnswered(RelayedRequest Request, Address? VmNode);
 
+    /// <summary>From a request's temporary ref: it never reached its VM; send it again.</summary>
+    private sealed record ResendRequest(RelayedRequest Request);
+
     private sealed record SweepInFlight
     {
         public static readonly SweepInFlight Instance = new();
@@ -28,6 +31,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     private static readonly TimeSpan RelayMargin = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan ResendDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly IActorRef _region;
     private readonly IActorRef _factory;
@@ -56,6 +60,13 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         Receive<Collected>(collected => collected.ReplyTo.Tell(collected.Reply));
         Receive<RequestAnswered>(OnRequestAnswered);
         Receive<SweepInFlight>(_ => Sweep());
+        Receive<ResendRequest>(resend =>
+        {
+            if (_inFlight.Contains(resend.Request))
+            {
+                _region.Tell(resend.Request.Command, resend.Request);
+            }
+        });
         Receive<Akka.Cluster.ClusterEvent.MemberDowned>(downed => OnNodeLost(downed.Member.Address, removed: false));
         Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(removed =>
         {
@@ -163,17 +174,20 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         };
         var maxWait = limit + _settings.KillGrace + RelayMargin;
         var self = Self;
+        var scheduler = Context.System.Scheduler;
         var selfAddress = _cluster.SelfAddress;
         var request = new RelayedRequest(
             ((ExtendedActorSystem)Context.System).Provider,
             replyTo,
-            command.VmId,
+            command,
             Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency),
             (answered, vm) =>
             {
                 var from = vm?.Path.Address;
                 self.Tell(new RequestAnswered(answered, from is null ? null : from.HasLocalScope ? selfAddress : from), ActorRefs.NoSender);
-            });
+            },
+            // A short pause: the region buffers it until the VM's shard has its new home.
+            undelivered => scheduler.ScheduleTellOnce(ResendDelay, self, new ResendRequest(undelivered), ActorRefs.NoSender));
         _inFlight.Add(request);
         _region.Tell(command, request);
     }
