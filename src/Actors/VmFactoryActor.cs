@@ -28,6 +28,15 @@ public sealed partial class VmFactoryActor : ReceiveActor
         Receive<ResolveBackend>(resolve => Sender.Tell(Resolve(resolve.Spec)));
     }
 
+    protected override void PostStop()
+    {
+        // Their spare processes go with the factory (VMs' own processes go with their actors).
+        foreach (var backend in _sharedBackends.Values.OfType<IDisposable>())
+        {
+            backend.Dispose();
+        }
+    }
+
     public static Props Props(Config config) =>
         Akka.Actor.Props.Create(() => new VmFactoryActor(config.GetConfig("luaactors.vm-types") ?? Config.Empty));
 

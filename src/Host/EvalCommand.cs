@@ -96,6 +96,8 @@ internal static class EvalCommand
                 akka.loglevel = ERROR
                 akka.stdout-loglevel = OFF
                 akka.loggers = ["LuaActors.Host.StderrLogger, luaactors"]
+                # One VM, one run: a spare process would only be started to be killed.
+                luaactors.vm-types.basic.spare-processes = 0
                 """,
         });
         try

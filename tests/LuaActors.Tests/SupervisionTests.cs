@@ -144,6 +144,46 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task A_crashed_vm_takes_a_spare_process_and_spares_die_with_the_manager()
+    {
+        // A type of its own whose command line (-W) tells its processes from other tests' VMs.
+        var manager = await ManagerFixture.StartAsync("""
+            luaactors.vm-types.spared { backend = process, executable = lua5.4, arguments = ["-W", "-E"], spare-processes = 1 }
+            """);
+        var vm = await manager.CreateVmAsync("spared", new VmOptions { Type = "spared" });
+        var pid = await PidAsync(vm);
+        static IReadOnlyList<int> Ours() => LuaProcesses.ChildrenOf(Environment.ProcessId)
+            .Where(p => File.ReadAllText($"/proc/{p}/cmdline").Split('\0').Contains("-W")).ToList();
+
+        // The pool fills after the type's first VM: wait for a lua5.4 child that is not the VM.
+        IReadOnlyList<int> before = [];
+        await Eventually.TrueAsync(() =>
+        {
+            before = Ours();
+            return Task.FromResult(before.Any(p => p != pid));
+        }, TimeSpan.FromSeconds(20), "a spare process started");
+
+        LuaProcesses.Kill9(pid);
+        var newPid = await NewPidAsync(vm, pid);
+        // The replacement was already running before the kill: a spare, not a new start ...
+        Assert.Contains(newPid, before);
+        // ... and it got the VM's limits and state from scratch like any new process.
+        Assert.Equal(2, await vm.ExecuteAsync<long>("return 1 + 1"));
+        var limit = File.ReadLines($"/proc/{newPid}/limits").Single(l => l.StartsWith("Max address space", StringComparison.Ordinal));
+        Assert.Equal("134217728", limit["Max address space".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);
+
+        // A new spare replaces the one taken; stopping the manager kills it with the VM.
+        IReadOnlyList<int> after = [];
+        await Eventually.TrueAsync(() =>
+        {
+            after = Ours().Where(p => !before.Contains(p)).ToList();
+            return Task.FromResult(after.Count > 0);
+        }, TimeSpan.FromSeconds(20), "the pool refilled");
+        await manager.DisposeAsync();
+        await LuaProcesses.AssertGoneAsync([newPid, .. after]);
+    }
+
+    [Fact]
     public async Task A_vm_process_leads_its_own_session_under_its_address_space_limit()
     {
         await using var manager = await ManagerFixture.StartAsync("luaactors.vm.memory-limit = 32MiB\nluaactors.vm.address-space-headroom = 64MiB");

@@ -16,11 +16,12 @@ namespace LuaActors.Backends;
 /// new PID instead of a third wrapper.
 /// </para>
 /// </summary>
-public sealed class ProcessBackend : IVmBackend
+public sealed class ProcessBackend : IVmBackend, IDisposable
 {
     private readonly string _executable;
     private readonly IReadOnlyList<string> _arguments;
     private readonly string _script;
+    private readonly SpareProcesses? _spares;
 
     public ProcessBackend(string type, Config typeConfig)
     {
@@ -34,18 +35,29 @@ public sealed class ProcessBackend : IVmBackend
         // -E: ignore LUA_INIT and LUA_PATH, like the environment scrub in LuaProcess.
         _arguments = typeConfig.HasPath("arguments") ? typeConfig.GetStringList("arguments").ToArray() : ["-E"];
         _script = HostScript.PathFor(_executable);
+        var spares = typeConfig.GetInt("spare-processes", 0);
+        if (spares is < 0 or > 64)
+        {
+            throw new ConfigurationException($"luaactors.vm-types.{type}.spare-processes must be between 0 and 64 (got {spares}).");
+        }
+
+        _spares = spares > 0 ? new SpareProcesses(CommandLine(), spares) : null;
     }
 
     public string Type { get; }
 
-    public Task<IVmInstance> StartAsync(InstanceStart start)
-    {
-        string[] commandLine =
-        [
-            "setsid",
-            "setpriv", "--pdeathsig", "KILL",
-            _executable, .. _arguments, _script,
-        ];
-        return LuaProcess.StartAsync(commandLine, start);
-    }
+    public Task<IVmInstance> StartAsync(InstanceStart start) =>
+        _spares?.TryTake(start) is { } spare
+            ? Task.FromResult<IVmInstance>(spare)
+            : LuaProcess.StartAsync(CommandLine(), start);
+
+    /// <summary>Kills the spare processes (the factory that built this backend stopped).</summary>
+    public void Dispose() => _spares?.Dispose();
+
+    private string[] CommandLine() =>
+    [
+        "setsid",
+        "setpriv", "--pdeathsig", "KILL",
+        _executable, .. _arguments, _script,
+    ];
 }

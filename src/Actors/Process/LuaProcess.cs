@@ -23,6 +23,10 @@ internal sealed class LuaProcess : IVmInstance
     private int _killRequested;
     private int _exited;
 
+    // Who hears this process's frames, stderr and end: null while it waits as a spare.
+    private volatile InstanceStart? _owner;
+    private Action<LuaProcess>? _spareExited;
+
     private LuaProcess()
     {
     }
@@ -35,9 +39,54 @@ internal sealed class LuaProcess : IVmInstance
     /// </summary>
     public static async Task<IVmInstance> StartAsync(IReadOnlyList<string> commandLine, InstanceStart start)
     {
-        var process = new LuaProcess();
-        var owner = start.Owner;
-        var generation = start.Generation;
+        var process = new LuaProcess { _owner = start };
+        await process.LaunchAsync(commandLine, start.AddressSpaceBytes).ConfigureAwait(false);
+        return process;
+    }
+
+    /// <summary>
+    /// Starts a spare: a process with no owner yet, idle on its stdin until <see cref="TryBind"/>
+    /// gives it one. <paramref name="exited"/> is called if it ends before that.
+    /// </summary>
+    public static async Task<LuaProcess> StartSpareAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes, Action<LuaProcess> exited)
+    {
+        var process = new LuaProcess { _spareExited = exited };
+        await process.LaunchAsync(commandLine, addressSpaceBytes).ConfigureAwait(false);
+        return process;
+    }
+
+    /// <summary>
+    /// Makes a spare the instance of <paramref name="start"/>'s VM, with that VM's address-space
+    /// limit; false when the spare has already ended (or its limit cannot be set: it is killed).
+    /// </summary>
+    public bool TryBind(InstanceStart start)
+    {
+        lock (_outbox)
+        {
+            if (_exited != 0 || _killRequested != 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                // The spare ran no user code yet: its limit is the VM's from here on.
+                ProcessControl.SetAddressSpaceLimit(ProcessId!.Value, start.AddressSpaceBytes);
+            }
+            catch (IOException)
+            {
+                // (The lock is re-entrant: Kill takes it too.)
+                Kill();
+                return false;
+            }
+
+            _owner = start;
+            return true;
+        }
+    }
+
+    private async Task LaunchAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    {
         var command = Cli.Wrap(commandLine[0])
             .WithArguments(commandLine.Skip(1))
             // The interpreter must not pick up code or paths from our environment.
@@ -45,22 +94,29 @@ internal sealed class LuaProcess : IVmInstance
                 .Set("LUA_INIT", null).Set("LUA_INIT_5_4", null)
                 .Set("LUA_PATH", null).Set("LUA_PATH_5_4", null)
                 .Set("LUA_CPATH", null).Set("LUA_CPATH_5_4", null))
-            .WithStandardInputPipe(new OutboxSource(process._outbox.Reader))
-            .WithStandardOutputPipe(new FrameTarget(owner, generation))
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => owner.Tell(new InstanceStderrLine(generation, line))))
+            .WithStandardInputPipe(new OutboxSource(_outbox.Reader))
+            .WithStandardOutputPipe(new FrameTarget(this))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => TellOwner(generation => new InstanceStderrLine(generation, line))))
             .WithValidation(CommandResultValidation.None);
 
         var running = await ProcessLauncher.RunAsync(() =>
         {
-            var task = command.ExecuteAsync(process._kill.Token);
-            process.Adopt(task.ProcessId, start.AddressSpaceBytes);
+            var task = command.ExecuteAsync(_kill.Token);
+            Adopt(task.ProcessId, addressSpaceBytes);
             return task;
         }).ConfigureAwait(false);
         _ = running.Task.ContinueWith(
             task =>
             {
-                process.OnExited();
-                owner.Tell(Volatile.Read(ref process._killRequested) != 0
+                OnExited();
+                // After OnExited no TryBind succeeds: the owner read here is final.
+                if (_owner is null)
+                {
+                    _spareExited?.Invoke(this);
+                    return;
+                }
+
+                TellOwner(generation => Volatile.Read(ref _killRequested) != 0
                     ? new InstanceExited(generation, null, "killed")
                     : task.IsCompletedSuccessfully
                         ? new InstanceExited(generation, task.Result.ExitCode, DescribeExit(task.Result.ExitCode))
@@ -69,7 +125,15 @@ internal sealed class LuaProcess : IVmInstance
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return process;
+    }
+
+    /// <summary>Tells the owning actor, if there is one (a spare has none and says nothing anyway).</summary>
+    private void TellOwner(Func<int, object> message)
+    {
+        if (_owner is { } owner)
+        {
+            owner.Owner.Tell(message(owner.Generation));
+        }
     }
 
     public void Send(byte[] frame) => _outbox.Writer.TryWrite(frame);
@@ -189,7 +253,7 @@ internal sealed class LuaProcess : IVmInstance
     }
 
     /// <summary>Cuts stdout into frames and tells each to the owner.</summary>
-    private sealed class FrameTarget(IActorRef owner, int generation) : PipeTarget
+    private sealed class FrameTarget(LuaProcess process) : PipeTarget
     {
         private const int InitialBuffer = 4 * 1024;
         private const int LargeBuffer = 64 * 1024;
@@ -212,7 +276,7 @@ internal sealed class LuaProcess : IVmInstance
                 {
                     if (!Frame.TryParseHeader(buffer.AsSpan(start, Frame.HeaderLength), out var op, out var id, out var length))
                     {
-                        owner.Tell(new InstanceProtocolError(generation, "malformed frame header from the VM"));
+                        process.TellOwner(generation => new InstanceProtocolError(generation, "malformed frame header from the VM"));
                         return;
                     }
 
@@ -233,7 +297,8 @@ internal sealed class LuaProcess : IVmInstance
                     }
 
                     var payload = buffer.AsSpan(start + Frame.HeaderLength, length).ToArray();
-                    owner.Tell(new InstanceFrameReceived(generation, new Frame(op, id, payload)));
+                    var frame = new Frame(op, id, payload);
+                    process.TellOwner(generation => new InstanceFrameReceived(generation, frame));
                     start += size;
                 }
 

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using LuaActors.Process;
+
+namespace LuaActors.Backends;
+
+/// <summary>
+/// A few interpreter processes started ahead of need, idle on their stdin, for one process
+/// backend. A VM that crashes (or is created) takes one instead of waiting for a process start,
+/// which costs milliseconds (~13 ms on the development machine, most of it in the kernel); the
+/// pool refills in the background. Filled only once the type has started its first VM, so a
+/// one-shot `eval` costs at most one extra start. Disposing kills the spares.
+/// </summary>
+internal sealed class SpareProcesses(IReadOnlyList<string> commandLine, int size) : IDisposable
+{
+    // A spare's limit until a VM takes it: the interpreter alone, running the host script.
+    private const long IdleAddressSpaceBytes = 256L << 20;
+
+    private readonly ConcurrentQueue<LuaProcess> _ready = new();
+    private int _starting;
+    private int _disposed;
+
+    public int Size { get; } = size;
+
+    /// <summary>A live spare bound to <paramref name="start"/>'s VM, or null (then start one the usual way).</summary>
+    public LuaProcess? TryTake(InstanceStart start)
+    {
+        LuaProcess? taken = null;
+        while (_ready.TryDequeue(out var spare))
+        {
+            if (spare.TryBind(start))
+            {
+                taken = spare;
+                break;
+            }
+        }
+
+        Refill();
+        return taken;
+    }
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _disposed, 1);
+        while (_ready.TryDequeue(out var spare))
+        {
+            spare.Kill();
+        }
+    }
+
+    private void Refill()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _ready.Count + Volatile.Read(ref _starting) >= Size)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _starting);
+        LuaProcess.StartSpareAsync(commandLine, IdleAddressSpaceBytes, Forget).ContinueWith(
+            started =>
+            {
+                Interlocked.Decrement(ref _starting);
+                if (!started.IsCompletedSuccessfully)
+                {
+                    // Starting failed (no interpreter?): the next VM start reports it the usual way.
+                    return;
+                }
+
+                _ready.Enqueue(started.Result);
+                if (Volatile.Read(ref _disposed) != 0)
+                {
+                    Dispose();
+                    return;
+                }
+
+                Refill();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>A spare that died idle (killed from outside): drop it; the next take refills.</summary>
+    private void Forget(LuaProcess dead)
+    {
+        var keep = _ready.Where(p => !ReferenceEquals(p, dead)).ToList();
+        _ready.Clear();
+        foreach (var spare in keep)
+        {
+            _ready.Enqueue(spare);
+        }
+    }
+}
