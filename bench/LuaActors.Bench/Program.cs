@@ -6,7 +6,7 @@ using LuaActors.Bench.Shared;
 namespace LuaActors.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE]</c>
+/// <c>dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE]</c>
 /// (docs/performance.md). Exit code 0 when every scenario ran, 1 when one failed, 2 on bad arguments.
 /// </summary>
 internal static class Program
@@ -27,7 +27,7 @@ internal static class Program
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-        string? scenarioName = null, jsonPath = null;
+        string? scenarioName = null, jsonPath = null, configFile = null;
         var quick = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -38,6 +38,15 @@ internal static class Program
                     break;
                 case "--json" when i + 1 < args.Length:
                     jsonPath = args[++i];
+                    break;
+                case "--config" when i + 1 < args.Length:
+                    configFile = args[++i];
+                    if (!File.Exists(configFile))
+                    {
+                        Console.Error.WriteLine($"bench: no config file '{configFile}'");
+                        return 2;
+                    }
+
                     break;
                 case "-h" or "--help":
                     Usage(Console.Out);
@@ -67,7 +76,7 @@ internal static class Program
 
         var machine = Machine.Describe();
         var results = new Results();
-        var context = new BenchContext(quick, results);
+        var context = new BenchContext(quick, results, configFile);
         Console.WriteLine($"LuaActors bench ({(quick ? "quick" : "full")}): {string.Join(", ", selected.Select(s => s.Name))}");
         Console.WriteLine($"machine: {machine["cores"]} cores ({machine["cpu"]}), {machine["memory_mb"]} MB, {machine["os"]}, " +
             $"{machine["dotnet"]}, {machine["lua"]}, load {machine["load_average"]}");
@@ -124,6 +133,7 @@ internal static class Program
             ["scenarios"] = string.Join(",", selected.Select(s => s.Name)),
             ["seconds"] = total.Elapsed.TotalSeconds,
             ["configuration"] = IsRelease() ? "Release" : "Debug",
+            ["node_config"] = configFile ?? "defaults",
         };
         if (jsonPath is not null)
         {
@@ -146,7 +156,7 @@ internal static class Program
 
     private static void Usage(TextWriter writer)
     {
-        writer.WriteLine("usage: dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE]");
+        writer.WriteLine("usage: dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE]");
         writer.WriteLine("scenarios:");
         foreach (var scenario in Scenarios)
         {
@@ -155,5 +165,6 @@ internal static class Program
 
         writer.WriteLine("  --quick          small sample counts (all in about a minute), for CI");
         writer.WriteLine("  --json FILE      write the run's figures, the machine and the targets as one JSON object");
+        writer.WriteLine("  --config FILE    HOCON laid over the cluster nodes' settings (node-loss), e.g. hocon/fast-failover.conf");
     }
 }

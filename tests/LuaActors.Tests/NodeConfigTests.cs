@@ -24,6 +24,30 @@ public sealed class NodeConfigTests(NodeFixture fixture) : IClassFixture<NodeFix
         Assert.True(config.GetBoolean("akka.coordinated-shutdown.run-by-clr-shutdown-hook"));
         Assert.True(config.GetBoolean("akka.cluster.run-coordinated-shutdown-when-down"));
         Assert.Equal("127.0.0.1:5080", config.GetString("luaactors.node.http"));
+        // Only how often the leader and the reaper look; the safety margins keep Akka's values.
+        Assert.Equal(TimeSpan.FromMilliseconds(250), config.GetTimeSpan("akka.cluster.leader-actions-interval"));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), config.GetTimeSpan("akka.cluster.unreachable-nodes-reaper-interval"));
+        Assert.False(config.HasPath("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.False(config.HasPath("akka.cluster.down-removal-margin"));
+    }
+
+    [Fact]
+    public void The_fast_failover_profile_cuts_the_three_margins_and_keeps_the_rest_of_node_conf()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "LuaActors.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("LuaActors.sln not found above the test binaries");
+        }
+
+        var config = Build(new NodeOptions { ConfigFile = Path.Combine(root, "hocon", "fast-failover.conf") });
+        Assert.Equal(TimeSpan.FromSeconds(2), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(TimeSpan.FromSeconds(3), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.Equal(TimeSpan.FromSeconds(2), config.GetTimeSpan("akka.cluster.down-removal-margin"));
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.True(config.GetBoolean("akka.cluster.split-brain-resolver.down-all-when-unstable"));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), config.GetTimeSpan("akka.cluster.leader-actions-interval"));
+        Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.GetString("akka.cluster.downing-provider-class"));
     }
 
     [Fact]

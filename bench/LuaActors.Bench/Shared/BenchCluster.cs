@@ -21,6 +21,8 @@ internal sealed class BenchCluster : IAsyncDisposable
         akka.cluster.split-brain-resolver.active-strategy = keep-majority
         # As in hocon/node.conf; docs/performance.md explains what it costs.
         akka.cluster.split-brain-resolver.stable-after = 5s
+        akka.cluster.leader-actions-interval = 250ms
+        akka.cluster.unreachable-nodes-reaper-interval = 250ms
         # Terminating a system is how the bench loses a node abruptly: no graceful leave.
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
         """;
@@ -31,12 +33,18 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public static string AddressOf(VmManager node) => Akka.Cluster.Cluster.Get(node.System).SelfAddress.ToString();
 
-    public static async Task<BenchCluster> StartAsync(int count)
+    /// <summary>
+    /// Starts <paramref name="count"/> nodes and joins them to the first (the oldest, which hosts
+    /// the shard coordinator). <paramref name="extraHocon"/> is laid over the node settings
+    /// (the bench's <c>--config FILE</c>, e.g. hocon/fast-failover.conf).
+    /// </summary>
+    public static async Task<BenchCluster> StartAsync(int count, string? extraHocon = null)
     {
         var cluster = new BenchCluster();
+        var config = NodeConfig + "\n" + extraHocon;
         for (var i = 0; i < count; i++)
         {
-            cluster._nodes.Add(await VmManager.StartAsync(new VmManagerOptions { SystemName = "luaactors", Config = NodeConfig }));
+            cluster._nodes.Add(await VmManager.StartAsync(new VmManagerOptions { SystemName = "luaactors", Config = config }));
         }
 
         var first = Akka.Cluster.Cluster.Get(cluster._nodes[0].System).SelfAddress;

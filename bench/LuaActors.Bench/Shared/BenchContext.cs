@@ -4,9 +4,12 @@ using LuaActors.Api;
 namespace LuaActors.Bench.Shared;
 
 /// <summary>What every scenario gets: the run mode, the results, and helpers.</summary>
-internal sealed class BenchContext(bool quick, Results results)
+internal sealed class BenchContext(bool quick, Results results, string? configFile = null)
 {
     public bool Quick { get; } = quick;
+
+    /// <summary>HOCON laid over the cluster scenarios' node settings (<c>--config FILE</c>), or null.</summary>
+    public string? ConfigFile { get; } = configFile;
 
     public Results Results { get; } = results;
 
