@@ -54,6 +54,7 @@ internal static class AttachCommand
     private sealed class Repl(AttachConnection connection, bool interactive)
     {
         private readonly Channel<Answer> _answers = Channel.CreateUnbounded<Answer>();
+        private readonly LineEditor _editor = new();
         private string _sessionId = "";
 
         // Set by the receive side: the VM was removed or the node closed or lost the connection.
@@ -83,15 +84,11 @@ internal static class AttachCommand
             {
                 while (!_vmGone)
                 {
-                    if (interactive)
-                    {
-                        await Console.Out.WriteAsync(unfinished ? ">> " : "> ");
-                        await Console.Out.FlushAsync();
-                    }
-
-                    // Console.In reads synchronously: read on the pool, so that the end of the
-                    // session (VM removed, node stopping) ends the prompt at once.
-                    var reading = Task.Run(Console.In.ReadLine);
+                    // Reading is synchronous: read on the pool, so that the end of the session (VM
+                    // removed, node stopping) ends the prompt at once. At a terminal, with line
+                    // editing and history; piped, plain lines.
+                    var prompt = unfinished ? ">> " : "> ";
+                    var reading = interactive ? Task.Run(() => _editor.ReadLine(prompt)) : Task.Run(Console.In.ReadLine);
                     if (await Task.WhenAny(reading, receiving) == receiving || await reading is not { } input)
                     {
                         break;

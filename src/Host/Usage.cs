@@ -80,8 +80,9 @@ internal static class Usage
 
         attach reads lines like 'lua -i': an expression shows its value, a statement runs, an
         unfinished chunk ('function f()') waits for more lines. At a terminal it prompts '> '
-        ('>> ' inside an unfinished chunk); Ctrl+C interrupts the running chunk (the VM keeps its
-        state), Ctrl+D detaches and exits 0. Lines typed in other sessions show as
+        ('>> ' inside an unfinished chunk), with line editing and history (Up/Down, Left/Right,
+        Home/End); Ctrl+C interrupts the running chunk (the VM keeps its state), Ctrl+D on an
+        empty line detaches and exits 0. Lines typed in other sessions show as
         '[SESSION] > line'. With stdin redirected it prints no prompt, runs each line after the
         one before was answered, prints like vm exec, and exits at the end of stdin: 0 if every
         line succeeded, 1 if one failed or the input ended inside an unfinished chunk. Exit 1
