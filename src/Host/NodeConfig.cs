@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Configuration;
+using LuaActors.Configuration;
 
 namespace LuaActors.Host;
 
@@ -108,31 +109,18 @@ internal static class NodeConfig
             : throw new NodeOptionsException($"the seed '{seed}' names the actor system '{address.System}': every node's is '{SystemName}'");
     }
 
-    /// <summary>
-    /// Refuses HOCON that would not stand on its own. Akka's parser is lenient: an unclosed '{'
-    /// or quote is accepted and would swallow the text laid after it (the options), and an
-    /// unclosed '[' makes it loop forever. So: parse with a deadline, with a marker key after
-    /// the text that must come out at the top level.
-    /// </summary>
+    /// <summary>Refuses HOCON that would not stand on its own (see <see cref="LuaActorsConfig.Parse"/>).</summary>
     private static string Checked(string hocon, string origin)
     {
-        const string marker = "luaactors-end-of-config";
-        var parse = Task.Run(() => ConfigurationFactory.ParseString($"{hocon}\n\"{marker}\" = 1\n"));
         try
         {
-            if (!parse.Wait(TimeSpan.FromSeconds(5)))
-            {
-                throw new NodeOptionsException($"{origin} is not valid HOCON: the parser does not finish (an unclosed '['?)");
-            }
+            LuaActorsConfig.Parse(hocon, origin);
+            return hocon;
         }
-        catch (AggregateException failed)
+        catch (ConfigurationException e)
         {
-            throw new NodeOptionsException($"{origin} is not valid HOCON: {failed.GetBaseException().Message}");
+            throw new NodeOptionsException(e.Message);
         }
-
-        return parse.Result.GetInt(marker, 0) == 1
-            ? hocon
-            : throw new NodeOptionsException($"{origin} is not valid HOCON: something is not closed (a '{{', a quote, a value)");
     }
 
     private static string Quote(string value) => JsonSerializer.Serialize(value);
