@@ -8,7 +8,8 @@ set -euo pipefail
 missing=()
 command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
 dpkg -s lua-socket >/dev/null 2>&1 || missing+=(lua-socket)
-# pgrep/ps: the tests and .ci/run check that no VM process is left behind.
+# pgrep/ps: the tests and .ci/run check that no VM process is left behind; /bin/kill (the tests
+# run it as a program, so bash's builtin does not count).
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 for tool in setsid setpriv; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }

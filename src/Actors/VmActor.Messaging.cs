@@ -74,7 +74,9 @@ public sealed partial class VmActor
         switch (command)
         {
             case DeliverMessage deliver:
-                Offer(new InboxMessage(deliver.From ?? "", deliver.Topic ?? "", deliver.ValueJson), sender);
+                sender.Tell(TryTakeIntoInbox(deliver)
+                    ? new MessageAccepted(_vmId, _inbox!.Count)
+                    : new RequestFailed(_vmId, ErrorKind.InboxFull, $"inbox full: {_vmId} ({_inbox!.Capacity} messages)"));
                 break;
             case LinkPeer link when link.PeerId.Length > 0:
                 _peers.Add(link.PeerId);
@@ -117,12 +119,12 @@ public sealed partial class VmActor
         }
     }
 
-    private void Offer(InboxMessage message, IActorRef sender)
+    /// <summary>Hands the message to the VM's oldest open wait, or queues it; false when the inbox is full.</summary>
+    private bool TryTakeIntoInbox(DeliverMessage message)
     {
         if (!_inbox!.TryOffer(message, out var waitId))
         {
-            sender.Tell(new RequestFailed(_vmId, ErrorKind.InboxFull, $"inbox full: {_vmId} ({_inbox.Capacity} messages)"));
-            return;
+            return false;
         }
 
         if (waitId is { } id)
@@ -130,7 +132,7 @@ public sealed partial class VmActor
             _instance!.Send(MessageFrames.Deliver(id, message));
         }
 
-        sender.Tell(new MessageAccepted(_vmId, _inbox.Count));
+        return true;
     }
 
     private void OnPublished(MessagePublished published)
@@ -140,18 +142,11 @@ public sealed partial class VmActor
             return;
         }
 
-        var message = new InboxMessage(published.From ?? "", published.Topic, published.ValueJson);
-        if (!_inbox.TryOffer(message, out var waitId))
+        if (!TryTakeIntoInbox(new DeliverMessage(_vmId, published.ValueJson, published.From, published.Topic)))
         {
             // Publishing is fire-and-forget: a subscriber that cannot take the message loses it, and says so.
             _droppedPublications++;
             _log.Warning("VM {0}: inbox full, dropped a message published on '{1}' ({2} dropped so far)", _vmId, published.Topic, _droppedPublications);
-            return;
-        }
-
-        if (waitId is { } id)
-        {
-            _instance!.Send(MessageFrames.Deliver(id, message));
         }
     }
 
@@ -250,15 +245,16 @@ public sealed partial class VmActor
     private static byte[] Answer(uint callId, (bool Ok, string Text) answer) =>
         answer.Ok ? MessageFrames.Ok(callId, answer.Text) : MessageFrames.Error(callId, answer.Text);
 
-    /// <summary>Asks <paramref name="target"/>'s actor to take the value; the text is a Lua error message on failure.</summary>
-    private Task<(bool Ok, string Text)> Deliver(string target, string valueJson) =>
-        DeliverTo(VmRouter, target, new DeliverMessage(target, valueJson, _vmId), _settings.SendTimeout);
-
-    private static async Task<(bool Ok, string Text)> DeliverTo(IActorRef router, string target, DeliverMessage message, TimeSpan timeout)
+    /// <summary>
+    /// Asks <paramref name="target"/>'s actor to take the value; the text is a Lua error message on
+    /// failure. Call it on the actor's thread: everything it reads is read before the first await.
+    /// </summary>
+    private async Task<(bool Ok, string Text)> Deliver(string target, string valueJson)
     {
+        var timeout = _settings.SendTimeout;
         try
         {
-            return await router.Ask<object>(message, timeout).ConfigureAwait(false) switch
+            return await VmRouter.Ask<object>(new DeliverMessage(target, valueJson, _vmId), timeout).ConfigureAwait(false) switch
             {
                 MessageAccepted => (true, ""),
                 RequestFailed { Kind: ErrorKind.NotFound } => (false, $"unknown target '{target}'"),
@@ -276,11 +272,8 @@ public sealed partial class VmActor
     /// <summary>Sends to every peer; all or an error naming each peer that did not take it (the others did).</summary>
     private async Task<(bool Ok, string Text)> Broadcast(string valueJson)
     {
-        var router = VmRouter;
-        var timeout = _settings.SendTimeout;
         var peers = _peers.ToArray();
-        var answers = await Task.WhenAll(peers.Select(peer => DeliverTo(router, peer, new DeliverMessage(peer, valueJson, _vmId), timeout)))
-            .ConfigureAwait(false);
+        var answers = await Task.WhenAll(peers.Select(peer => Deliver(peer, valueJson)).ToList()).ConfigureAwait(false);
         var failures = answers.Where(a => !a.Ok).Select(a => a.Text).ToArray();
         return failures.Length == 0
             ? (true, peers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))
@@ -313,7 +306,7 @@ public sealed partial class VmActor
         var region = VmRouter;
         while (_inbox.TryTake(out var message))
         {
-            region.Tell(new DeliverMessage(_vmId, message.ValueJson, NullIfEmpty(message.From), NullIfEmpty(message.Topic)));
+            region.Tell(message);
         }
 
         foreach (var peer in _peers)
@@ -326,6 +319,4 @@ public sealed partial class VmActor
             region.Tell(new SubscribeTopic(_vmId, topic));
         }
     }
-
-    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 }

@@ -427,7 +427,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             case AttachSession attach:
                 _sessions[attach.SessionId] = new Session(sender);
                 Context.Watch(sender);
-                sender.Tell(new SessionAttached(_vmId, attach.SessionId, _sessions.Keys.ToList()));
+                sender.Tell(new SessionAttached(_vmId, attach.SessionId, _sessions.Keys.Order(StringComparer.Ordinal).ToList()));
                 break;
             case DetachSession detach:
                 if (_sessions.Remove(detach.SessionId, out var detached) && !_sessions.Values.Any(s => s.Client.Equals(detached.Client)))

@@ -61,6 +61,9 @@ internal sealed class ApiClient : IDisposable
 
     public Task<ApiResponse> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
 
+    /// <summary>The API path of one VM (its id escaped).</summary>
+    public static string VmPath(string id) => "vms/" + Uri.EscapeDataString(id);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body)

@@ -28,7 +28,7 @@ internal sealed class AttachConnection : IDisposable
     /// </summary>
     public static async Task<AttachConnection> ConnectAsync(Uri node, string? token, string vmId, CancellationToken cancellationToken)
     {
-        var path = "vms/" + Uri.EscapeDataString(vmId) + "/attach";
+        var path = ApiClient.VmPath(vmId) + "/attach";
         var url = new UriBuilder(new Uri(node, path)) { Scheme = node.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;

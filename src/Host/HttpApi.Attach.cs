@@ -16,11 +16,9 @@ internal sealed partial class HttpApi
         Require(context.WebSockets.IsWebSocketRequest,
             "GET /vms/{id}/attach takes a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)");
         var session = await manager.AttachAsync(id, context.RequestAborted);
-        IReadOnlyList<string> sessions;
         System.Net.WebSockets.WebSocket socket;
         try
         {
-            sessions = (await manager.GetVmInfoAsync(id, context.RequestAborted)).Sessions ?? [session.SessionId];
             socket = await context.WebSockets.AcceptWebSocketAsync();
         }
         catch
@@ -34,7 +32,7 @@ internal sealed partial class HttpApi
             var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             try
             {
-                await new SessionSocket(socket, session, errors).RunAsync(sessions, stopping, context.RequestAborted);
+                await new SessionSocket(socket, session, errors).RunAsync(session.SessionsAtAttach, stopping, context.RequestAborted);
             }
             catch (Exception e)
             {

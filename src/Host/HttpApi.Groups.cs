@@ -24,7 +24,7 @@ internal sealed partial class HttpApi
 
     private async Task<IResult> GroupAsync(string name, HttpContext context)
     {
-        var members = await RequireMembersAsync(name, context);
+        var members = await manager.RequireGroupMembersAsync(name, context.RequestAborted);
         var infos = (await manager.ListVmsAsync(context.RequestAborted)).ToDictionary(vm => vm.VmId, StringComparer.Ordinal);
         return Json(StatusCodes.Status200OK, new GroupDto(
             name, members.Where(infos.ContainsKey).Select(id => VmInfoDto.From(infos[id])).ToList()));
@@ -47,17 +47,8 @@ internal sealed partial class HttpApi
 
     private async Task<IResult> RemoveGroupAsync(string name, HttpContext context)
     {
-        await RequireMembersAsync(name, context);
+        await manager.RequireGroupMembersAsync(name, context.RequestAborted);
         var removed = await manager.RemoveGroupAsync(name, context.RequestAborted);
         return Json(StatusCodes.Status200OK, new GroupRemovedDto(name, removed));
-    }
-
-    /// <summary>The group's VM ids; a 404 not-found for a group without VMs.</summary>
-    private async Task<IReadOnlyList<string>> RequireMembersAsync(string name, HttpContext context)
-    {
-        var members = await manager.GroupMembersAsync(name, context.RequestAborted);
-        return members.Count > 0
-            ? members
-            : throw new VmNotFoundException(name, $"no VMs in group '{name}' (expected ids {name}-1, {name}-2, …)");
     }
 }

@@ -144,8 +144,7 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
                 context.Response.Headers.RetryAfter = "1";
             }
 
-            var message = e is LuaException lua ? lua.LuaMessage : e.Message;
-            return Error((int)ApiErrors.StatusOf(e.Kind), ApiJson.Name(e.Kind), message);
+            return Error((int)ApiErrors.StatusOf(e.Kind), ApiJson.Name(e.Kind), e.Message);
         }
         catch (AskTimeoutException e)
         {

@@ -16,7 +16,7 @@ internal static class MessageClientCommands
         line.ExpectPositionals("ID", "VALUE");
         var id = line.Positionals[0];
         var request = new MessageRequest { Value = ParseValue(line.Positionals[1]) };
-        return await PostAsync(line, VmPath(id) + "/messages", request, body =>
+        return await PostAsync(line, ApiClient.VmPath(id) + "/messages", request, body =>
         {
             var accepted = JsonSerializer.Deserialize<MessageAcceptedDto>(body, ApiJson.Client)!;
             return $"sent to {accepted.Vm} ({accepted.InboxCount} waiting in its inbox)";
@@ -48,7 +48,7 @@ internal static class MessageClientCommands
 
         line.ExpectPositionals("ID", "PEER");
         var (id, peer) = (line.Positionals[0], line.Positionals[1]);
-        return await PostAsync(line, VmPath(id) + "/peers", new LinkRequest { Peer = peer }, _ => $"linked {id} and {peer}");
+        return await PostAsync(line, ApiClient.VmPath(id) + "/peers", new LinkRequest { Peer = peer }, _ => $"linked {id} and {peer}");
     }
 
     /// <summary>`vm unlink ID PEER`.</summary>
@@ -62,7 +62,7 @@ internal static class MessageClientCommands
         line.ExpectPositionals("ID", "PEER");
         var (id, peer) = (line.Positionals[0], line.Positionals[1]);
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
-        var response = await client.DeleteAsync(VmPath(id) + "/peers/" + Uri.EscapeDataString(peer));
+        var response = await client.DeleteAsync(ApiClient.VmPath(id) + "/peers/" + Uri.EscapeDataString(peer));
         if (!response.IsSuccess)
         {
             return await ClientRunner.FailAsync(response, line.Json);
@@ -101,5 +101,4 @@ internal static class MessageClientCommands
         }
     }
 
-    private static string VmPath(string id) => "vms/" + Uri.EscapeDataString(id);
 }

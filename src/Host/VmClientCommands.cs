@@ -108,7 +108,7 @@ internal static class VmClientCommands
 
         line.ExpectPositionals("ID");
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
-        var response = await client.GetAsync(VmPath(line.Positionals[0]));
+        var response = await client.GetAsync(ApiClient.VmPath(line.Positionals[0]));
         if (!response.IsSuccess)
         {
             return await ClientRunner.FailAsync(response, line.Json);
@@ -159,7 +159,7 @@ internal static class VmClientCommands
         };
         using var client = new ApiClient(
             line.Node, line.Token, ClientRunner.RequestTimeout + TimeSpan.FromMilliseconds(timeoutMs ?? 0));
-        var response = await client.PostAsync(VmPath(line.Positionals[0]) + "/execute", request);
+        var response = await client.PostAsync(ApiClient.VmPath(line.Positionals[0]) + "/execute", request);
         if (!response.IsSuccess)
         {
             return await ClientRunner.FailAsync(response, line.Json);
@@ -190,7 +190,7 @@ internal static class VmClientCommands
         line.ExpectPositionals("ID");
         var id = line.Positionals[0];
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
-        var response = await client.DeleteAsync(VmPath(id));
+        var response = await client.DeleteAsync(ApiClient.VmPath(id));
         if (!response.IsSuccess)
         {
             return await ClientRunner.FailAsync(response, line.Json);
@@ -202,5 +202,4 @@ internal static class VmClientCommands
         return 0;
     }
 
-    private static string VmPath(string id) => "vms/" + Uri.EscapeDataString(id);
 }

@@ -85,9 +85,6 @@ internal sealed class HostProcess : IDisposable
         return new HostProcess(process);
     }
 
-    /// <summary>How many floor processes are running now.</summary>
-    public static int Running => Started.Count;
-
     /// <summary>Kills (SIGKILL, by PID) every floor process that is still running.</summary>
     public static void KillAll()
     {
@@ -262,7 +259,7 @@ internal sealed class HostProcess : IDisposable
     }
 
     /// <summary>Kills the process (SIGKILL by its PID) and waits for it.</summary>
-    public void Kill()
+    private void Kill()
     {
         try
         {

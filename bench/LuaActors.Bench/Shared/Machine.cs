@@ -79,7 +79,7 @@ internal static class Machine
     }
 
     /// <summary>First line of a command's output (stdout or stderr), or null.</summary>
-    public static string? Run(string program, params string[] args)
+    private static string? Run(string program, params string[] args)
     {
         try
         {

@@ -57,7 +57,7 @@ public static class VmGroups
     public static async Task<IReadOnlyList<GroupItemResult>> BroadcastAsync(
         this VmManager manager, string group, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var members = await RequireMembersAsync(manager, group, cancellationToken).ConfigureAwait(false);
+        var members = await manager.RequireGroupMembersAsync(group, cancellationToken).ConfigureAwait(false);
         return await Task.WhenAll(members.Select((vmId, index) =>
             RunAsync(manager, index, vmId, code, options, cancellationToken))).ConfigureAwait(false);
     }
@@ -72,7 +72,7 @@ public static class VmGroups
         this VmManager manager, string group, string code, IEnumerable<TInput> inputs,
         ExecuteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var members = await RequireMembersAsync(manager, group, cancellationToken).ConfigureAwait(false);
+        var members = await manager.RequireGroupMembersAsync(group, cancellationToken).ConfigureAwait(false);
         var calls = inputs.Select((input, index) =>
         {
             var chunk = $"return (function(...)\n{code}\nend)({LuaLiteral.FromJson(JsonSerializer.SerializeToElement(input))})";
@@ -89,7 +89,8 @@ public static class VmGroups
         return members.Count;
     }
 
-    private static async Task<IReadOnlyList<string>> RequireMembersAsync(VmManager manager, string group, CancellationToken cancellationToken)
+    /// <summary>The group's VM ids, in order; <see cref="VmNotFoundException"/> when it has none.</summary>
+    public static async Task<IReadOnlyList<string>> RequireGroupMembersAsync(this VmManager manager, string group, CancellationToken cancellationToken = default)
     {
         var members = await manager.GroupMembersAsync(group, cancellationToken).ConfigureAwait(false);
         return members.Count > 0

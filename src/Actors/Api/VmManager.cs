@@ -139,15 +139,14 @@ public sealed partial class VmManager : IAsyncDisposable
         var actor = System.ActorOf(Sessions.SessionActor.Props(vmId, sessionId, Manager, events.Writer, attached), "session-" + sessionId);
         try
         {
-            await attached.Task.WaitAsync(_askTimeout, cancellationToken).ConfigureAwait(false);
+            var reply = await attached.Task.WaitAsync(_askTimeout, cancellationToken).ConfigureAwait(false);
+            return new VmSession(this, vmId, sessionId, actor, events.Reader, reply.Sessions);
         }
         catch
         {
             System.Stop(actor);
             throw;
         }
-
-        return new VmSession(this, vmId, sessionId, actor, events.Reader);
     }
 
     /// <summary>Removes every VM; returns how many there were, once their processes are gone.</summary>

@@ -21,18 +21,24 @@ public sealed class VmSession : IAsyncDisposable
     private readonly ChannelReader<ILuaActorsMessage> _events;
     private int _outstanding;
 
-    internal VmSession(VmManager manager, string vmId, string sessionId, IActorRef actor, ChannelReader<ILuaActorsMessage> events)
+    internal VmSession(
+        VmManager manager, string vmId, string sessionId, IActorRef actor, ChannelReader<ILuaActorsMessage> events,
+        IReadOnlyList<string> sessionsAtAttach)
     {
         _manager = manager;
         VmId = vmId;
         SessionId = sessionId;
         _actor = actor;
         _events = events;
+        SessionsAtAttach = sessionsAtAttach;
     }
 
     public string VmId { get; }
 
     public string SessionId { get; }
+
+    /// <summary>Every session attached to the VM when this one attached, this one included.</summary>
+    public IReadOnlyList<string> SessionsAtAttach { get; }
 
     /// <summary>Sends one line; its result arrives as an event (see <see cref="SessionInputEvaluated"/>).</summary>
     public Task SendInputAsync(string line, CancellationToken cancellationToken = default)

@@ -19,9 +19,10 @@ internal sealed class SpareProcesses(IReadOnlyList<string> commandLine, int size
     private int _starting;
     private int _disposed;
 
-    public int Size { get; } = size;
-
-    /// <summary>A live spare bound to <paramref name="start"/>'s VM, or null (then start one the usual way).</summary>
+    /// <summary>
+    /// A live spare bound to <paramref name="start"/>'s VM, or null (then start one the usual way).
+    /// A spare that died while idle is dropped here, when its turn comes.
+    /// </summary>
     public LuaProcess? TryTake(InstanceStart start)
     {
         LuaProcess? taken = null;
@@ -49,13 +50,13 @@ internal sealed class SpareProcesses(IReadOnlyList<string> commandLine, int size
 
     private void Refill()
     {
-        if (Volatile.Read(ref _disposed) != 0 || _ready.Count + Volatile.Read(ref _starting) >= Size)
+        if (Volatile.Read(ref _disposed) != 0 || _ready.Count + Volatile.Read(ref _starting) >= size)
         {
             return;
         }
 
         Interlocked.Increment(ref _starting);
-        LuaProcess.StartSpareAsync(commandLine, IdleAddressSpaceBytes, Forget).ContinueWith(
+        LuaProcess.StartSpareAsync(commandLine, IdleAddressSpaceBytes).ContinueWith(
             started =>
             {
                 Interlocked.Decrement(ref _starting);
@@ -77,16 +78,5 @@ internal sealed class SpareProcesses(IReadOnlyList<string> commandLine, int size
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-    }
-
-    /// <summary>A spare that died idle (killed from outside): drop it; the next take refills.</summary>
-    private void Forget(LuaProcess dead)
-    {
-        var keep = _ready.Where(p => !ReferenceEquals(p, dead)).ToList();
-        _ready.Clear();
-        foreach (var spare in keep)
-        {
-            _ready.Enqueue(spare);
-        }
     }
 }

@@ -18,7 +18,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
 
-    /// <summary>From a request's FunctionRef: answered by the VM on <see cref="VmNode"/>.</summary>
+    /// <summary>From a request's temporary ref: answered by the VM on <see cref="VmNode"/>.</summary>
     private sealed record RequestAnswered(RelayedRequest Request, Address? VmNode);
 
     /// <summary>From a request's temporary ref: it never reached its VM; send it again.</summary>

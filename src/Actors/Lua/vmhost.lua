@@ -1238,7 +1238,6 @@ local ready = {}                      -- records to resume, in order (ready[rhea
 local in_task = false                 -- a task slice is running
 local dwait, cwait = {}, {}           -- 'W' id / 'M' id -> record waiting for 'D' / 'A'
 local timed = {}                      -- record -> true while a timer or a deadline applies
-local orphans = {}                    -- 'W' ids given up: their message goes to the mailbox
 local mailbox, mb_head, mb_tail = {}, 1, 0 -- 'D' payloads not yet given to vm.receive
 local frame_seq = 0                   -- ids of the frames the VM starts (W, M)
 
@@ -1291,7 +1290,6 @@ end
 abandon = function(r)
   if r.wait == "recv" then
     if not r.u_sent then send_frame("U", r.wid, "") end
-    orphans[r.wid] = true
   end
   unwait(r)
 end
@@ -1572,7 +1570,6 @@ ingest_ops.D = function(wid, payload, bad)
     if bad then return wake(r, "error", "not enough memory to read the message") end
     return wake(r, "msg", payload)
   end
-  if orphans[wid] then orphans[wid] = nil end
   if payload and payload ~= "" then mailbox_push(payload) end
 end
 
@@ -1875,7 +1872,7 @@ local function parse_answer(payload)
   return false, "bad answer from the host"
 end
 
-local function vm_call(fname, op, name, has_value, value)
+local function vm_call(op, name, has_value, value)
   local sig, payload = await("call", op, name, has_value, value)
   if sig == "error" then error(payload, 3) end
   local ok, v = parse_answer(payload)
@@ -1894,7 +1891,7 @@ local function vm_send(...)
   local target, value = ...
   name_arg(target, 1, "send", "target", n >= 1)
   if n < 2 then error("bad argument #2 to 'send' (value expected)", 2) end
-  local v = vm_call("send", "send", target, true, value)
+  local v = vm_call("send", target, true, value)
   return v
 end
 
@@ -1903,32 +1900,32 @@ local function vm_publish(...)
   local topic, value = ...
   name_arg(topic, 1, "publish", "topic", n >= 1)
   if n < 2 then error("bad argument #2 to 'publish' (value expected)", 2) end
-  local v = vm_call("publish", "publish", topic, true, value)
+  local v = vm_call("publish", topic, true, value)
   return v
 end
 
 local function vm_subscribe(...)
   local topic = ...
   name_arg(topic, 1, "subscribe", "topic", select("#", ...) >= 1)
-  local v = vm_call("subscribe", "subscribe", topic, false)
+  local v = vm_call("subscribe", topic, false)
   return v
 end
 
 local function vm_unsubscribe(...)
   local topic = ...
   name_arg(topic, 1, "unsubscribe", "topic", select("#", ...) >= 1)
-  local v = vm_call("unsubscribe", "unsubscribe", topic, false)
+  local v = vm_call("unsubscribe", topic, false)
   return v
 end
 
 local function vm_peers()
-  local v = vm_call("peers", "peers", "", false)
+  local v = vm_call("peers", "", false)
   return v
 end
 
 local function vm_broadcast(...)
   if select("#", ...) < 1 then error("bad argument #1 to 'broadcast' (value expected)", 2) end
-  local v = vm_call("broadcast", "broadcast", "", true, (...))
+  local v = vm_call("broadcast", "", true, (...))
   return v
 end
 

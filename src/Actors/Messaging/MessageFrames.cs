@@ -1,4 +1,5 @@
 using System.Text;
+using LuaActors.Messages;
 using LuaActors.Process;
 
 namespace LuaActors.Messaging;
@@ -36,15 +37,15 @@ internal static class MessageFrames
     }
 
     /// <summary>A <c>D</c> answering wait <paramref name="waitId"/>: the message, or none.</summary>
-    public static byte[] Deliver(uint waitId, InboxMessage? message)
+    public static byte[] Deliver(uint waitId, DeliverMessage? message)
     {
         if (message is null)
         {
             return Frame.Encode(Frame.Ops.Deliver, waitId, ReadOnlySpan<byte>.Empty);
         }
 
-        var from = Encoding.UTF8.GetBytes(message.From);
-        var topic = Encoding.UTF8.GetBytes(message.Topic);
+        var from = Encoding.UTF8.GetBytes(message.From ?? "");
+        var topic = Encoding.UTF8.GetBytes(message.Topic ?? "");
         var json = Encoding.UTF8.GetBytes(message.ValueJson);
         var preamble = Encoding.ASCII.GetBytes($"{from.Length} {topic.Length} {json.Length}\n");
         var payload = new byte[preamble.Length + from.Length + topic.Length + json.Length];

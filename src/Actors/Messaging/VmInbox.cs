@@ -1,7 +1,6 @@
-namespace LuaActors.Messaging;
+using LuaActors.Messages;
 
-/// <summary>One message waiting in a VM's inbox; empty sender or topic for none.</summary>
-internal sealed record InboxMessage(string From, string Topic, string ValueJson);
+namespace LuaActors.Messaging;
 
 /// <summary>
 /// A VM's bounded inbox and the VM's open waits for a message (<c>W</c> frames, docs/protocol.md
@@ -10,7 +9,7 @@ internal sealed record InboxMessage(string From, string Topic, string ValueJson)
 /// </summary>
 internal sealed class VmInbox(int capacity)
 {
-    private readonly Queue<InboxMessage> _messages = new();
+    private readonly Queue<DeliverMessage> _messages = new();
 
     // Waits in the order the VM sent them: the oldest is served first.
     private readonly List<uint> _waits = [];
@@ -25,7 +24,7 @@ internal sealed class VmInbox(int capacity)
     /// Hands <paramref name="message"/> to the oldest open wait (returned, to be answered with a
     /// <c>D</c>), or queues it. False when the inbox is full and nobody waits.
     /// </summary>
-    public bool TryOffer(InboxMessage message, out uint? waitId)
+    public bool TryOffer(DeliverMessage message, out uint? waitId)
     {
         if (_waits.Count > 0)
         {
@@ -45,7 +44,7 @@ internal sealed class VmInbox(int capacity)
     }
 
     /// <summary>A <c>W</c>: the next message if there is one (answer it now), else the wait stays open.</summary>
-    public InboxMessage? Want(uint waitId)
+    public DeliverMessage? Want(uint waitId)
     {
         if (_messages.TryDequeue(out var message))
         {
@@ -60,7 +59,7 @@ internal sealed class VmInbox(int capacity)
     public bool Unwant(uint waitId) => _waits.Remove(waitId);
 
     /// <summary>Takes the oldest message out (a hand-over moves them to the VM's next home).</summary>
-    public bool TryTake(out InboxMessage message) => _messages.TryDequeue(out message!);
+    public bool TryTake(out DeliverMessage message) => _messages.TryDequeue(out message!);
 
     /// <summary>The process is gone: its waits died with it; the messages stay.</summary>
     public void DropWaits() => _waits.Clear();

@@ -25,7 +25,6 @@ internal sealed class LuaProcess : IVmInstance
 
     // Who hears this process's frames, stderr and end: null while it waits as a spare.
     private volatile InstanceStart? _owner;
-    private Action<LuaProcess>? _spareExited;
 
     private LuaProcess()
     {
@@ -46,11 +45,11 @@ internal sealed class LuaProcess : IVmInstance
 
     /// <summary>
     /// Starts a spare: a process with no owner yet, idle on its stdin until <see cref="TryBind"/>
-    /// gives it one. <paramref name="exited"/> is called if it ends before that.
+    /// gives it one (or finds it dead).
     /// </summary>
-    public static async Task<LuaProcess> StartSpareAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes, Action<LuaProcess> exited)
+    public static async Task<LuaProcess> StartSpareAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
     {
-        var process = new LuaProcess { _spareExited = exited };
+        var process = new LuaProcess();
         await process.LaunchAsync(commandLine, addressSpaceBytes).ConfigureAwait(false);
         return process;
     }
@@ -63,7 +62,7 @@ internal sealed class LuaProcess : IVmInstance
     {
         lock (_outbox)
         {
-            if (_exited != 0 || _killRequested != 0)
+            if (_exited != 0 || _killRequested != 0 || _owner is not null)
             {
                 return false;
             }
@@ -109,13 +108,7 @@ internal sealed class LuaProcess : IVmInstance
             task =>
             {
                 OnExited();
-                // After OnExited no TryBind succeeds: the owner read here is final.
-                if (_owner is null)
-                {
-                    _spareExited?.Invoke(this);
-                    return;
-                }
-
+                // After OnExited no TryBind succeeds: the owner read here is final (none for a spare).
                 TellOwner(generation => Volatile.Read(ref _killRequested) != 0
                     ? new InstanceExited(generation, null, "killed")
                     : task.IsCompletedSuccessfully
