@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LuaActors needs on a fresh Debian machine: the Lua 5.4 interpreter the VMs run
 # (the package also brings luac5.4, which precompiles the host script), LuaSocket, procps (pgrep),
-# and util-linux's setsid/setpriv (how VM processes are started). Idempotent:
+# util-linux's setsid/setpriv (the exec-chain launcher) and a C compiler (the build compiles
+# luaactors-spawn, the default launcher of VM processes). Idempotent:
 # installs only what is missing. The .NET SDK 10 must already be on PATH.
 set -euo pipefail
 
@@ -11,6 +12,9 @@ dpkg -s lua-socket >/dev/null 2>&1 || missing+=(lua-socket)
 # pgrep/ps: the tests and .ci/run check that no VM process is left behind; /bin/kill (the tests
 # run it as a program, so bash's builtin does not count).
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+# gcc brings cc; libc6-dev the headers luaactors-spawn.c includes.
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+[ -e /usr/include/sys/signalfd.h ] || missing+=(libc6-dev)
 for tool in setsid setpriv; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }
 done

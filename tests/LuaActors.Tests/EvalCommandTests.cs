@@ -113,7 +113,7 @@ public sealed class EvalCommandTests
         for (var i = 0; i < 600 && vms.Count == 0; i++)
         {
             await Task.Delay(50);
-            vms = LuaProcesses.ChildrenOf(hostPid);
+            vms = LuaProcesses.StartedBy(hostPid);
         }
 
         Assert.Single(vms);

@@ -50,7 +50,7 @@ public sealed class NodeProcessTests
             using var created = await client.PostAsJsonAsync("vms", new { id = "survivor", initScript = "x = 1" });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var pid = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("processId").GetInt32();
-            Assert.True(LuaProcesses.ChildrenOf(running.ProcessId).Contains(pid), $"VM process {pid} is not a child of the node {running.ProcessId}");
+            Assert.True(LuaProcesses.StartedBy(running.ProcessId).Contains(pid), $"VM process {pid} was not started by the node {running.ProcessId}");
 
             await Cli.Wrap("kill").WithArguments(["-TERM", running.ProcessId.ToString()]).ExecuteAsync();
             var result = await running;

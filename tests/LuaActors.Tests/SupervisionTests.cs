@@ -152,7 +152,7 @@ public sealed class SupervisionTests
             """);
         var vm = await manager.CreateVmAsync("spared", new VmOptions { Type = "spared" });
         var pid = await PidAsync(vm);
-        static IReadOnlyList<int> Ours() => LuaProcesses.ChildrenOf(Environment.ProcessId)
+        static IReadOnlyList<int> Ours() => LuaProcesses.StartedBy(Environment.ProcessId)
             .Where(p => File.ReadAllText($"/proc/{p}/cmdline").Split('\0').Contains("-W")).ToList();
 
         // The pool fills after the type's first VM: wait for a lua5.4 child that is not the VM.

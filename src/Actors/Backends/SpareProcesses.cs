@@ -10,7 +10,7 @@ namespace LuaActors.Backends;
 /// pool refills in the background. Filled only once the type has started its first VM, so a
 /// one-shot `eval` costs at most one extra start. Disposing kills the spares.
 /// </summary>
-internal sealed class SpareProcesses(IReadOnlyList<string> commandLine, int size) : IDisposable
+internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposable
 {
     // A spare's limit until a VM takes it: the interpreter alone, running the host script.
     private const long IdleAddressSpaceBytes = 256L << 20;
@@ -56,7 +56,7 @@ internal sealed class SpareProcesses(IReadOnlyList<string> commandLine, int size
         }
 
         Interlocked.Increment(ref _starting);
-        LuaProcess.StartSpareAsync(commandLine, IdleAddressSpaceBytes).ContinueWith(
+        LuaProcess.StartSpareAsync(command, IdleAddressSpaceBytes).ContinueWith(
             started =>
             {
                 Interlocked.Decrement(ref _starting);

@@ -1,3 +1,4 @@
+using System.IO.Pipes;
 using System.Threading.Channels;
 using Akka.Actor;
 using CliWrap;
@@ -6,9 +7,10 @@ using LuaActors.Backends;
 namespace LuaActors.Process;
 
 /// <summary>
-/// One interpreter process, started through CliWrap. Frames go in through an outbox drained by
-/// CliWrap's stdin pump; stdout is parsed into frames on CliWrap's stdout pump; stderr is drained
-/// line by line. Everything reaches the owning actor as messages: nothing here blocks it.
+/// One interpreter process, started by luaactors-spawn (or, without it, through the exec chain and
+/// CliWrap). Frames go in through an outbox drained by a stdin pump; stdout is parsed into frames
+/// on a stdout pump; stderr is drained line by line. Everything reaches the owning actor as
+/// messages: nothing here blocks it.
 /// </summary>
 internal sealed class LuaProcess : IVmInstance
 {
@@ -33,13 +35,13 @@ internal sealed class LuaProcess : IVmInstance
     public int? ProcessId { get; private set; }
 
     /// <summary>
-    /// Starts <paramref name="commandLine"/> (program first) for <paramref name="start"/>'s owner,
-    /// with RLIMIT_AS set to <see cref="InstanceStart.AddressSpaceBytes"/> before any frame is sent.
+    /// Starts <paramref name="command"/> for <paramref name="start"/>'s owner, with RLIMIT_AS set
+    /// to <see cref="InstanceStart.AddressSpaceBytes"/> before any frame is sent.
     /// </summary>
-    public static async Task<IVmInstance> StartAsync(IReadOnlyList<string> commandLine, InstanceStart start)
+    public static async Task<IVmInstance> StartAsync(LaunchCommand command, InstanceStart start)
     {
         var process = new LuaProcess { _owner = start };
-        await process.LaunchAsync(commandLine, start.AddressSpaceBytes).ConfigureAwait(false);
+        await process.LaunchAsync(command, start.AddressSpaceBytes).ConfigureAwait(false);
         return process;
     }
 
@@ -47,10 +49,10 @@ internal sealed class LuaProcess : IVmInstance
     /// Starts a spare: a process with no owner yet, idle on its stdin until <see cref="TryBind"/>
     /// gives it one (or finds it dead).
     /// </summary>
-    public static async Task<LuaProcess> StartSpareAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    public static async Task<LuaProcess> StartSpareAsync(LaunchCommand command, long addressSpaceBytes)
     {
         var process = new LuaProcess();
-        await process.LaunchAsync(commandLine, addressSpaceBytes).ConfigureAwait(false);
+        await process.LaunchAsync(command, addressSpaceBytes).ConfigureAwait(false);
         return process;
     }
 
@@ -84,15 +86,62 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    private async Task LaunchAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    private Task LaunchAsync(LaunchCommand command, long addressSpaceBytes) => command.ViaSpawner
+        ? LaunchThroughSpawnerAsync(command.Interpreter, addressSpaceBytes)
+        : LaunchThroughExecChainAsync(command.ExecChain, addressSpaceBytes);
+
+    /// <summary>
+    /// One vfork and one exec in luaactors-spawn, which sets the session, the death signal and
+    /// the limit itself; the pumps run here on the pipes it passes back.
+    /// </summary>
+    private async Task LaunchThroughSpawnerAsync(IReadOnlyList<string> interpreter, long addressSpaceBytes)
+    {
+        var child = await Spawner.SpawnAsync(interpreter, addressSpaceBytes).ConfigureAwait(false);
+        lock (_outbox)
+        {
+            ProcessId = child.Pid;
+            _pidfd = child.Pidfd;
+            if (Volatile.Read(ref _killRequested) != 0)
+            {
+                // Kill came while it was starting, with no PID to act on yet.
+                ProcessControl.Kill(_pidfd, child.Pid);
+            }
+        }
+
+        var stdin = new AnonymousPipeClientStream(PipeDirection.Out, child.Stdin);
+        var stdout = new AnonymousPipeClientStream(PipeDirection.In, child.Stdout);
+        var stderr = new AnonymousPipeClientStream(PipeDirection.In, child.Stderr);
+        _ = PumpAsync(new OutboxSource(_outbox.Reader).CopyToAsync(stdin), stdin);
+        var output = PumpAsync(new FrameTarget(this).CopyFromAsync(stdout), stdout);
+        var errors = PumpAsync(ReadStderrAsync(stderr), stderr);
+        _ = Task.WhenAll(output, errors, child.Exited).ContinueWith(
+            _ =>
+            {
+                _outbox.Writer.TryComplete();
+                var code = child.Exited.Result;
+                ReportExit(code, code is null ? "ended: the VM launcher (luaactors-spawn) was lost" : null);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// <c>setsid setpriv --pdeathsig KILL</c> before the interpreter, started through CliWrap
+    /// from a launcher thread (the death signal follows the thread that forked).
+    /// </summary>
+    private async Task LaunchThroughExecChainAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
     {
         var command = Cli.Wrap(commandLine[0])
             .WithArguments(commandLine.Skip(1))
             // The interpreter must not pick up code or paths from our environment.
-            .WithEnvironmentVariables(env => env
-                .Set("LUA_INIT", null).Set("LUA_INIT_5_4", null)
-                .Set("LUA_PATH", null).Set("LUA_PATH_5_4", null)
-                .Set("LUA_CPATH", null).Set("LUA_CPATH_5_4", null))
+            .WithEnvironmentVariables(env =>
+            {
+                foreach (var name in Spawner.LuaEnvironment)
+                {
+                    env.Set(name, null);
+                }
+            })
             .WithStandardInputPipe(new OutboxSource(_outbox.Reader))
             .WithStandardOutputPipe(new FrameTarget(this))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(line => TellOwner(generation => new InstanceStderrLine(generation, line))))
@@ -105,19 +154,50 @@ internal sealed class LuaProcess : IVmInstance
             return task;
         }).ConfigureAwait(false);
         _ = running.Task.ContinueWith(
-            task =>
-            {
-                OnExited();
-                // After OnExited no TryBind succeeds: the owner read here is final (none for a spare).
-                TellOwner(generation => Volatile.Read(ref _killRequested) != 0
-                    ? new InstanceExited(generation, null, "killed")
-                    : task.IsCompletedSuccessfully
-                        ? new InstanceExited(generation, task.Result.ExitCode, DescribeExit(task.Result.ExitCode))
-                        : new InstanceExited(generation, null, task.Exception?.GetBaseException().Message ?? "ended"));
-            },
+            task => ReportExit(
+                task.IsCompletedSuccessfully ? task.Result.ExitCode : null,
+                task.IsCompletedSuccessfully ? null : task.Exception?.GetBaseException().Message ?? "ended"),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    /// <summary>The process ended and its output is drained: tell the owner, once.</summary>
+    private void ReportExit(int? exitCode, string? failure)
+    {
+        OnExited();
+        // After OnExited no TryBind succeeds: the owner read here is final (none for a spare).
+        TellOwner(generation => Volatile.Read(ref _killRequested) != 0
+            ? new InstanceExited(generation, null, "killed")
+            : exitCode is { } code
+                ? new InstanceExited(generation, code, DescribeExit(code))
+                : new InstanceExited(generation, null, failure ?? "ended"));
+    }
+
+    /// <summary>Runs one pump to its end; a broken pipe is the process ending, seen elsewhere.</summary>
+    private static async Task PumpAsync(Task pump, Stream pipe)
+    {
+        try
+        {
+            await pump.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The exit is reported by the launcher.
+        }
+        finally
+        {
+            await pipe.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadStderrAsync(Stream stderr)
+    {
+        using var reader = new StreamReader(stderr);
+        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            TellOwner(generation => new InstanceStderrLine(generation, line));
+        }
     }
 
     /// <summary>Tells the owning actor, if there is one (a spare has none and says nothing anyway).</summary>

@@ -3,12 +3,25 @@ namespace LuaActors.Tests.Support;
 /// <summary>Finds VM processes through /proc, to prove none outlives its owner.</summary>
 internal static class LuaProcesses
 {
-    /// <summary>lua5.4 processes whose parent is <paramref name="parentPid"/>.</summary>
-    public static IReadOnlyList<int> ChildrenOf(int parentPid) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && Stat(pid) is { } stat && stat.Comm == "lua5.4" && stat.ParentPid == parentPid && stat.State != 'Z')
-            .ToList();
+    /// <summary>
+    /// Live lua5.4 processes started by <paramref name="ownerPid"/>: children of its luaactors-spawn
+    /// (or its own children, when it starts them through the exec chain).
+    /// </summary>
+    public static IReadOnlyList<int> StartedBy(int ownerPid)
+    {
+        var live = new List<(int Pid, (string Comm, char State, int ParentPid) Stat)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && Stat(pid) is { State: not 'Z' } stat)
+            {
+                live.Add((pid, stat));
+            }
+        }
+
+        var parents = live.Where(p => p.Stat.Comm == "luaactors-spawn" && p.Stat.ParentPid == ownerPid)
+            .Select(p => p.Pid).Append(ownerPid).ToHashSet();
+        return live.Where(p => p.Stat.Comm == "lua5.4" && parents.Contains(p.Stat.ParentPid)).Select(p => p.Pid).ToList();
+    }
 
     /// <summary>Whether <paramref name="pid"/> is a live (not zombie) process.</summary>
     public static bool IsAlive(int pid) => Stat(pid) is { State: not 'Z' };

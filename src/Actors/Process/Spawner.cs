@@ -1,0 +1,310 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace LuaActors.Process;
+
+/// <summary>A VM process luaactors-spawn started: our ends of its pipes, its pidfd (or -1), its end.</summary>
+/// <param name="Exited">Its exit code (128 + signal when killed); null when the launcher itself was lost.</param>
+internal sealed record SpawnedProcess(int Pid, SafePipeHandle Stdin, SafePipeHandle Stdout, SafePipeHandle Stderr, int Pidfd, Task<int?> Exited);
+
+/// <summary>
+/// The connection to <c>luaactors-spawn</c> (Native/luaactors-spawn.c), the small process that
+/// starts VM interpreters: one vfork of a small process and one exec each, where the exec chain
+/// (<c>setsid setpriv lua5.4</c>, forked from this large process) costs three. It sets the
+/// session, the kill-on-parent-death signal and the address-space limit in between, reaps the
+/// children and reports their exit codes; the pipes and a pidfd come back over a Unix socket.
+/// <para>
+/// One per .NET process, started on first use from a launcher thread, so its own death signal
+/// follows a thread that never ends: if this process dies, the launcher dies, and every VM
+/// process with it. If the launcher is lost, its VM processes die too (their death signal), they
+/// are reported as ended, and the next start starts a new launcher.
+/// </para>
+/// </summary>
+internal sealed class Spawner
+{
+    public const string FileName = "luaactors-spawn";
+
+    /// <summary>Variables that would make an interpreter run code or load paths of ours.</summary>
+    public static readonly string[] LuaEnvironment =
+        ["LUA_INIT", "LUA_INIT_5_4", "LUA_PATH", "LUA_PATH_5_4", "LUA_CPATH", "LUA_CPATH_5_4"];
+
+    private const uint KindStarted = 1;
+    private const uint KindExited = 2;
+    private const int ReplySize = 16;
+    private const int MaxRequest = 65536;
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly Lazy<string?> LazyBinary = new(Locate);
+    private static readonly object Gate = new();
+    private static Task<Spawner>? _current;
+
+    private readonly Socket _socket;
+    private readonly System.Diagnostics.Process _process;
+    private readonly ConcurrentDictionary<uint, (string Program, TaskCompletionSource<SpawnedProcess> Done)> _pending = new();
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<int?>> _running = new();
+    private int _nextRequest;
+    private volatile string? _ended;
+
+    private Spawner(Socket socket, System.Diagnostics.Process process)
+    {
+        _socket = socket;
+        _process = process;
+        new Thread(ReadReplies) { IsBackground = true, Name = "luaactors-spawn-replies" }.Start();
+    }
+
+    /// <summary>The launcher beside this assembly, or null when the build had no C compiler.</summary>
+    public static string? BinaryPath => LazyBinary.Value;
+
+    /// <summary>The launcher's PID, when one is running (tests look for it as the VMs' parent).</summary>
+    public static int? RunningProcessId =>
+        _current is { IsCompletedSuccessfully: true } current && current.Result._ended is null ? current.Result._process.Id : null;
+
+    /// <summary>
+    /// Starts <paramref name="commandLine"/> (program first, looked up on PATH) in a new session,
+    /// killed when the launcher dies, with RLIMIT_AS = <paramref name="addressSpaceBytes"/>.
+    /// Throws <see cref="IOException"/> when it cannot be started (the message names the program).
+    /// </summary>
+    public static async Task<SpawnedProcess> SpawnAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    {
+        var spawner = await CurrentAsync().ConfigureAwait(false);
+        return await spawner.RequestAsync(commandLine, addressSpaceBytes).ConfigureAwait(false);
+    }
+
+    private static Task<Spawner> CurrentAsync()
+    {
+        lock (Gate)
+        {
+            if (_current is null || _current.IsFaulted || _current.IsCanceled
+                || (_current.IsCompletedSuccessfully && _current.Result._ended is not null))
+            {
+                _current = StartAsync();
+            }
+
+            return _current;
+        }
+    }
+
+    private static async Task<Spawner> StartAsync()
+    {
+        var binary = BinaryPath ?? throw new IOException($"{FileName} is not beside {typeof(Spawner).Assembly.GetName().Name}.dll");
+        // A private directory (0700): nobody else can connect before the launcher does.
+        var directory = Directory.CreateTempSubdirectory("luaactors-spawn-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "s");
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            var process = await ProcessLauncher.RunAsync(() =>
+            {
+                var info = new System.Diagnostics.ProcessStartInfo(binary) { UseShellExecute = false };
+                info.ArgumentList.Add(path);
+                info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                foreach (var name in LuaEnvironment)
+                {
+                    info.Environment.Remove(name);
+                }
+
+                return System.Diagnostics.Process.Start(info) ?? throw new IOException($"{FileName} did not start");
+            }).ConfigureAwait(false);
+
+            // Synchronous accept: the socket stays blocking for the reply reader's recvmsg.
+            if (!listener.Poll(ConnectTimeout, SelectMode.SelectRead))
+            {
+                process.Kill();
+                throw new IOException($"{FileName} did not connect within {ConnectTimeout.TotalSeconds} s");
+            }
+
+            var socket = listener.Accept();
+            if (PeerProcessId(socket) != process.Id)
+            {
+                socket.Dispose();
+                process.Kill();
+                throw new IOException($"{FileName}: an unexpected process connected");
+            }
+
+            return new Spawner(socket, process);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static int PeerProcessId(Socket socket)
+    {
+        // SO_PEERCRED: struct ucred { pid, uid, gid }.
+        Span<byte> credentials = stackalloc byte[12];
+        socket.GetRawSocketOption(1, 17, credentials);
+        return BinaryPrimitives.ReadInt32LittleEndian(credentials);
+    }
+
+    private async Task<SpawnedProcess> RequestAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    {
+        var packet = new MemoryStream();
+        var request = (uint)Interlocked.Increment(ref _nextRequest);
+        Span<byte> header = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, request);
+        BinaryPrimitives.WriteInt64LittleEndian(header[4..], Math.Max(0, addressSpaceBytes));
+        packet.Write(header);
+        foreach (var argument in commandLine)
+        {
+            if (argument.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"a command-line argument contains a NUL character: {argument}");
+            }
+
+            packet.Write(Encoding.UTF8.GetBytes(argument));
+            packet.WriteByte(0);
+        }
+
+        if (packet.Length > MaxRequest)
+        {
+            throw new ArgumentException($"the command line is longer than {MaxRequest} bytes");
+        }
+
+        var done = new TaskCompletionSource<SpawnedProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[request] = (commandLine[0], done);
+        try
+        {
+            lock (_socket)
+            {
+                _socket.Send(packet.GetBuffer().AsSpan(0, (int)packet.Length));
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            End($"{FileName} is gone: {e.Message}");
+        }
+
+        if (_ended is { } reason && _pending.TryRemove(request, out _))
+        {
+            throw new IOException(reason);
+        }
+
+        return await done.Task.ConfigureAwait(false);
+    }
+
+    private void ReadReplies()
+    {
+        var reply = new byte[ReplySize];
+        var fds = new List<int>(4);
+        var handle = (int)_socket.Handle;
+        try
+        {
+            while (true)
+            {
+                var length = FdPassing.Receive(handle, reply, fds);
+                if (length == 0)
+                {
+                    break;
+                }
+
+                if (length != ReplySize)
+                {
+                    fds.ForEach(ProcessControl.Close);
+                    throw new IOException($"malformed reply ({length} bytes)");
+                }
+
+                var kind = BinaryPrimitives.ReadUInt32LittleEndian(reply);
+                var request = BinaryPrimitives.ReadUInt32LittleEndian(reply.AsSpan(4));
+                var pid = BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(8));
+                var value = BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(12));
+                if (kind == KindStarted)
+                {
+                    OnStarted(request, pid, value, fds);
+                }
+                else if (kind == KindExited && _running.TryRemove(pid, out var exited))
+                {
+                    exited.SetResult(value);
+                }
+            }
+
+            End($"{FileName} ended");
+        }
+        catch (Exception e)
+        {
+            End($"{FileName} failed: {e.Message}");
+        }
+    }
+
+    private void OnStarted(uint request, int pid, int error, List<int> fds)
+    {
+        if (!_pending.TryRemove(request, out var pending))
+        {
+            fds.ForEach(ProcessControl.Close);
+            return;
+        }
+
+        if (pid <= 0 || fds.Count < 3)
+        {
+            fds.ForEach(ProcessControl.Close);
+            pending.Done.SetException(new IOException(
+                $"cannot start '{pending.Program}': {(error != 0 ? Marshal.GetPInvokeErrorMessage(error) : "no pipes received")}"));
+            return;
+        }
+
+        // Registered before the next reply is read: a process's exit always comes after its start.
+        var exited = new TaskCompletionSource<int?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _running[pid] = exited;
+        pending.Done.SetResult(new SpawnedProcess(
+            pid,
+            new SafePipeHandle(fds[0], ownsHandle: true),
+            new SafePipeHandle(fds[1], ownsHandle: true),
+            new SafePipeHandle(fds[2], ownsHandle: true),
+            fds.Count > 3 ? fds[3] : -1,
+            exited.Task));
+    }
+
+    /// <summary>The launcher is lost: its VM processes die with it (their death signal).</summary>
+    private void End(string reason)
+    {
+        lock (Gate)
+        {
+            if (_ended is not null)
+            {
+                return;
+            }
+
+            _ended = reason;
+        }
+
+        try
+        {
+            _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        _socket.Dispose();
+        foreach (var request in _pending.Keys)
+        {
+            if (_pending.TryRemove(request, out var pending))
+            {
+                pending.Done.TrySetException(new IOException($"cannot start '{pending.Program}': {reason}"));
+            }
+        }
+
+        foreach (var pid in _running.Keys)
+        {
+            if (_running.TryRemove(pid, out var exited))
+            {
+                exited.TrySetResult(null);
+            }
+        }
+    }
+
+    private static string? Locate()
+    {
+        var directory = Path.GetDirectoryName(typeof(Spawner).Assembly.Location);
+        var path = string.IsNullOrEmpty(directory) ? null : Path.Combine(directory, FileName);
+        return path is not null && !OperatingSystem.IsWindows() && File.Exists(path)
+            && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0 ? path : null;
+    }
+}

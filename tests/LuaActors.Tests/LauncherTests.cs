@@ -1,0 +1,146 @@
+using System.Globalization;
+using LuaActors.Api;
+using LuaActors.Messages;
+using LuaActors.Tests.Support;
+
+namespace LuaActors.Tests;
+
+/// <summary>
+/// How VM processes are started: by luaactors-spawn (the default: one exec, from a small process)
+/// or through the exec chain (<c>launcher = exec-chain</c>), with the same guarantees either way.
+/// </summary>
+public sealed class LauncherTests
+{
+    private const string Limits = "luaactors.vm.memory-limit = 32MiB\nluaactors.vm.address-space-headroom = 64MiB\n";
+
+    [Fact]
+    public async Task By_default_luaactors_spawn_starts_each_vm_process()
+    {
+        await using var manager = await ManagerFixture.StartAsync(Limits);
+        var vm = await manager.CreateVmAsync("spawned");
+        var pid = await Launcher.PidAsync(vm);
+
+        var parent = Launcher.ParentOf(pid);
+        Assert.Equal("luaactors-spawn", Launcher.Comm(parent));
+        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(parent));
+        Launcher.AssertGuarded(pid);
+        Assert.Equal(6, await vm.ExecuteAsync<long>("return 2 * 3"));
+
+        // Its exit code comes from the launcher, which reaped it.
+        LuaProcesses.Kill9(pid);
+        var restarted = await Launcher.NewPidAsync(vm, pid);
+        Assert.Equal("luaactors-spawn", Launcher.Comm(Launcher.ParentOf(restarted)));
+        var info = await vm.GetInfoAsync();
+        Assert.Contains("killed by signal 9", info.LastError);
+    }
+
+    [Fact]
+    public async Task The_exec_chain_starts_vm_processes_itself_with_the_same_guarantees()
+    {
+        await using var manager = await ManagerFixture.StartAsync(Limits + """
+            luaactors.vm-types.chained { backend = process, executable = lua5.4, launcher = exec-chain }
+            """);
+        var vm = await manager.CreateVmAsync("chained", new VmOptions { Type = "chained" });
+        var pid = await Launcher.PidAsync(vm);
+
+        // setsid and setpriv exec into the interpreter: our own child.
+        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(pid));
+        Launcher.AssertGuarded(pid);
+        Assert.Equal(6, await vm.ExecuteAsync<long>("return 2 * 3"));
+
+        LuaProcesses.Kill9(pid);
+        var restarted = await Launcher.NewPidAsync(vm, pid);
+        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(restarted));
+        Assert.Contains("killed by signal 9", (await vm.GetInfoAsync()).LastError);
+    }
+
+    [Fact]
+    public async Task An_unknown_launcher_is_an_invalid_spec()
+    {
+        await using var manager = await ManagerFixture.StartAsync("""
+            luaactors.vm-types.odd { backend = process, executable = lua5.4, launcher = fork-and-hope }
+            """);
+        var error = await Assert.ThrowsAsync<InvalidVmSpecException>(() =>
+            manager.CreateVmAsync("odd", new VmOptions { Type = "odd" }));
+        Assert.Equal(ErrorKind.InvalidSpec, error.Kind);
+        Assert.Contains("launcher must be spawner or exec-chain", error.Message);
+        Assert.Contains("fork-and-hope", error.Message);
+    }
+}
+
+/// <summary>
+/// Kills the launcher every VM of this test process shares, so it runs alone, after the rest.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LauncherLossCollection
+{
+    public const string Name = "launcher-loss";
+}
+
+[Collection(LauncherLossCollection.Name)]
+public sealed class LauncherLossTests
+{
+    [Fact]
+    public async Task A_lost_launcher_takes_its_vm_processes_with_it_and_the_vms_come_back()
+    {
+        await using var manager = await ManagerFixture.StartAsync();
+        var vm = await manager.CreateVmAsync("orphaned", new VmOptions { InitScript = "x = 41" });
+        var pid = await Launcher.PidAsync(vm);
+        var launcher = Launcher.ParentOf(pid);
+        Assert.Equal("luaactors-spawn", Launcher.Comm(launcher));
+        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(launcher));
+
+        // Our own child, killed by its PID.
+        LuaProcesses.Kill9(launcher);
+
+        // Its VM process dies with it (PR_SET_PDEATHSIG) ...
+        await LuaProcesses.AssertGoneAsync([pid]);
+        // ... the VM is restarted like after a crash, through a new launcher ...
+        var restarted = await Launcher.NewPidAsync(vm, pid);
+        var newLauncher = Launcher.ParentOf(restarted);
+        Assert.NotEqual(launcher, newLauncher);
+        Assert.Equal("luaactors-spawn", Launcher.Comm(newLauncher));
+        // ... with a fresh interpreter: the init script ran again, the rest of the state is gone.
+        Assert.Equal(41, await vm.ExecuteAsync<long>("return x"));
+        Assert.Contains("launcher", (await vm.GetInfoAsync()).LastError);
+    }
+}
+
+/// <summary>Reads what a VM process looks like from /proc.</summary>
+internal static class Launcher
+{
+    public static async Task<int> PidAsync(LuaVm vm) => (await vm.GetInfoAsync()).ProcessId!.Value;
+
+    /// <summary>Waits until the VM runs (and answers on) a process other than <paramref name="oldPid"/>.</summary>
+    public static async Task<int> NewPidAsync(LuaVm vm, int oldPid)
+    {
+        var pid = 0;
+        await Eventually.TrueAsync(async () =>
+        {
+            var info = await vm.GetInfoAsync();
+            pid = info.ProcessId ?? 0;
+            return info.State == VmState.Running && pid != 0 && pid != oldPid;
+        }, TimeSpan.FromSeconds(20), "the VM running a new process");
+        return pid;
+    }
+
+    public static string Comm(int pid) => File.ReadAllText($"/proc/{pid}/comm").Trim();
+
+    public static int ParentOf(int pid) => int.Parse(StatFields(pid)[1], CultureInfo.InvariantCulture);
+
+    /// <summary>The interpreter itself, leading its own session, with RLIMIT_AS = 32 + 64 MiB.</summary>
+    public static void AssertGuarded(int pid)
+    {
+        Assert.Equal("lua5.4", Comm(pid));
+        Assert.Equal(pid.ToString(CultureInfo.InvariantCulture), StatFields(pid)[3]);
+        var limit = File.ReadLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max address space", StringComparison.Ordinal));
+        Assert.Equal(["100663296", "100663296", "bytes"], limit["Max address space".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>/proc/PID/stat after the command name: state, ppid, pgrp, session, ...</summary>
+    private static string[] StatFields(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+}
