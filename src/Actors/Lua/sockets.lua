@@ -1,7 +1,7 @@
--- The socket helpers behind VmNetworking.StartServerAsync, ConnectToAsync and SendDataAsync
--- (docs/api.md, "Sockets"). Run as an ordinary chunk in a VM created with networking on; it
--- defines the global `luaactors_net` once per Lua state (a reset clears it and closes the
--- sockets). Every line a connection receives goes to the VM's host as
+-- The socket helpers behind VmNetworking.StartServerAsync, StopServerAsync, ConnectToAsync and
+-- SendDataAsync (docs/messaging.md, "Sockets"). Run as an ordinary chunk in a VM created with
+-- networking on; it defines the global `luaactors_net` once per Lua state (a reset clears it
+-- and closes the sockets). Every line a connection receives goes to the VM's host as
 -- { connection = id, data = line }, where ReceiveMessageAsync takes it; a listener that ends
 -- (stopped, or accept failing) goes there as { server = port, closed = why }.
 if luaactors_net then return end
@@ -52,7 +52,7 @@ luaactors_net = {
           -- was refused: go on.)
           if servers[bound] == server then servers[bound] = nil end
           server:close()
-          vm.send("$host", { server = bound, closed = err })
+          vm.send("$host", { server = bound, closed = tostring(err) })
           return
         end
       end
