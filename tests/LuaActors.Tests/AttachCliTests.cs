@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CliWrap.Buffered;
@@ -18,13 +17,7 @@ public sealed class AttachCliTests(LoopbackTokenNodeFixture fixture) : IClassFix
     private Task<BufferedCommandResult> AttachAsync(string id, string stdin) =>
         LuaActorsCli.RunAsync(fixture.Url, fixture.Token, ["attach", id], stdin);
 
-    private async Task<string> CreateVmAsync()
-    {
-        var id = ManagerFixture.NewId("cli-attach");
-        using var created = await fixture.Client.PostAsJsonAsync("vms", new { id });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        return id;
-    }
+    private Task<string> CreateVmAsync() => fixture.NewVmAsync("cli-attach");
 
     [Fact]
     public async Task Attach_runs_piped_lines_prints_like_exec_and_detaches()

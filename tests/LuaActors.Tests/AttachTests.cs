@@ -9,13 +9,7 @@ namespace LuaActors.Tests;
 /// <summary>The attach WebSocket (GET /vms/{id}/attach) of a real in-process node, with real VMs.</summary>
 public sealed class AttachTests(NodeFixture fixture) : IClassFixture<NodeFixture>
 {
-    private async Task<string> CreateVmAsync(string extraFields = "")
-    {
-        var id = ManagerFixture.NewId("attach");
-        using var created = await fixture.Client.PostAsync("vms", ApiAssert.Json($$"""{"id":"{{id}}"{{extraFields}}}"""));
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        return id;
-    }
+    private Task<string> CreateVmAsync(object? fields = null) => fixture.NewVmAsync("attach", fields);
 
     private Task<SessionSocketClient> AttachAsync(string id) => SessionSocketClient.ConnectAsync(fixture.Url, id);
 
@@ -74,7 +68,7 @@ public sealed class AttachTests(NodeFixture fixture) : IClassFixture<NodeFixture
     [Fact]
     public async Task Interrupt_stops_the_running_chunk_and_the_vm_keeps_its_state()
     {
-        var id = await CreateVmAsync(""","limits":{"timeoutMs":60000}""");
+        var id = await CreateVmAsync(new { limits = new { timeoutMs = 60000 } });
         await using var client = await AttachAsync(id);
         await client.EvalAsync("kept = 'yes'");
         await client.SendInputAsync("while true do end");
@@ -157,9 +151,7 @@ public sealed class AttachTests(NodeFixture fixture) : IClassFixture<NodeFixture
         var stopped = false;
         try
         {
-            using (await node.Client.PostAsJsonAsync("vms", new { id = "doomed" }))
-            {
-            }
+            await node.CreateVmAsync("doomed");
 
             await using var client = await SessionSocketClient.ConnectAsync(node.Url, "doomed");
             var stopping = node.DisposeAsync();

@@ -8,7 +8,7 @@ namespace LuaActors.Tests;
 /// <summary>The real `luaactors eval` program: output, exit codes, options, and no leaked VM.</summary>
 public sealed class EvalCommandTests
 {
-    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
+    private static readonly string Program = TestPaths.LuaActorsDll;
 
     private static async Task<BufferedCommandResult> EvalAsync(params string[] args) =>
         await Cli.Wrap("dotnet")
@@ -64,18 +64,10 @@ public sealed class EvalCommandTests
     [Fact]
     public async Task Code_from_a_file()
     {
-        var file = Path.GetTempFileName();
-        await File.WriteAllTextAsync(file, "local a = 20\nreturn a + 22\n");
-        try
-        {
-            var result = await EvalAsync("eval", "-f", file);
-            Assert.Equal(0, result.ExitCode);
-            Assert.Equal("42\n", result.StandardOutput);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        using var file = await TempFile.WithTextAsync("local a = 20\nreturn a + 22\n");
+        var result = await EvalAsync("eval", "-f", file.Path);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("42\n", result.StandardOutput);
     }
 
     [Theory]

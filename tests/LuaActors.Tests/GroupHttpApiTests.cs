@@ -60,7 +60,7 @@ public sealed class GroupHttpApiTests(NodeFixture fixture) : IClassFixture<NodeF
     public async Task A_group_clashing_with_an_existing_vm_is_409_and_leaves_nothing_behind()
     {
         var group = ManagerFixture.NewId("http-group");
-        (await Client.PostAsJsonAsync("vms", new { id = $"{group}-2" })).Dispose();
+        await fixture.CreateVmAsync($"{group}-2");
         await ApiAssert.ErrorAsync(await Client.PostAsJsonAsync("groups", new { name = group, count = 3 }), HttpStatusCode.Conflict, "already-exists");
         var members = await Client.GetFromJsonAsync<JsonElement>($"groups/{group}");
         Assert.Equal([$"{group}-2"], members.GetProperty("vms").EnumerateArray().Select(vm => vm.GetProperty("id").GetString()));

@@ -44,6 +44,32 @@ public sealed class GroupTests(ManagerFixture fixture) : IClassFixture<ManagerFi
     }
 
     [Fact]
+    public async Task Map_converts_inputs_like_send_so_whole_floats_stay_floats()
+    {
+        var group = ManagerFixture.NewId("typed");
+        await fixture.Manager.CreateGroupAsync(group, 2);
+        var types = await fixture.Manager.MapAsync<object?>(group, "local x = ... return math.type(x) == 'float', math.type(x)",
+            [2.0, 2.5f, 3m, double.NaN, double.NegativeInfinity, 2, long.MaxValue]);
+        Assert.Equal(["[true,\"float\"]", "[true,\"float\"]", "[true,\"float\"]", "[true,\"float\"]", "[true,\"float\"]",
+            "[false,\"integer\"]", "[false,\"integer\"]"], types.Select(r => r.Result!.ValuesJson));
+
+        // Floats inside sequences too; bytes as bytes; integer dictionary keys as integer keys.
+        var shapes = await fixture.Manager.MapAsync<object?>(group, """
+            local input = ...
+            local v, kind = input[1], input[2]
+            if kind == 'floats' then return math.type(v[1]), math.type(v[2]) end
+            if kind == 'bytes' then return #v, v:byte(1, -1) end
+            return #v, v[1], v[2], v["1"]
+            """, [
+            new object[] { new[] { 2.0, 0.5 }, "floats" },
+            new object[] { new byte[] { 0, 255, 65 }, "bytes" },
+            new object[] { new Dictionary<int, string> { [1] = "a", [2] = "b" }, "keys" },
+        ]);
+        Assert.Equal(["[\"float\",\"float\"]", "[3,0,255,65]", "[2,\"a\",\"b\",null]"], shapes.Select(r => r.Result!.ValuesJson));
+        await fixture.Manager.RemoveGroupAsync(group);
+    }
+
+    [Fact]
     public async Task A_group_that_cannot_be_created_leaves_nothing_behind()
     {
         var group = ManagerFixture.NewId("doomed");

@@ -15,9 +15,6 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
 
     private static StringContent Json(string json) => ApiAssert.Json(json);
 
-    private async Task<HttpResponseMessage> CreateAsync(string id, string extraFields = "") =>
-        await Client.PostAsync("vms", Json($$"""{"id":"{{id}}"{{extraFields}}}"""));
-
     private async Task<JsonElement> ExecuteAsync(string id, object request)
     {
         using var response = await Client.PostAsJsonAsync($"vms/{id}/execute", request);
@@ -32,7 +29,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task Create_answers_201_with_the_vm_info_and_its_location()
     {
         var id = ManagerFixture.NewId("http");
-        using var response = await CreateAsync(id, ""","type":"basic","initScript":"x = 41","limits":{"timeoutMs":3000,"memoryMb":32,"outputCapBytes":1000}""");
+        using var response = await fixture.PostVmAsync(id, new { type = "basic", initScript = "x = 41", limits = new { timeoutMs = 3000, memoryMb = 32, outputCapBytes = 1000 } });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal($"/vms/{id}", response.Headers.Location?.OriginalString);
         var info = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -50,7 +47,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task List_and_info_show_the_vm_then_delete_answers_204_and_it_is_gone()
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
+        await fixture.CreateVmAsync(id);
 
         var list = await Client.GetFromJsonAsync<JsonElement>("vms");
         Assert.Contains(list.GetProperty("vms").EnumerateArray(), vm => vm.GetProperty("id").GetString() == id);
@@ -74,7 +71,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task Execute_returns_the_values_exactly_as_the_vm_encoded_them()
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
+        await fixture.CreateVmAsync(id);
         var result = await ExecuteAsync(id, new { code = "print('héllo <&>') return 1, 2.0, 'é', {1, 2}, nil, 9007199254740993" });
         Assert.True(result.GetProperty("ok").GetBoolean());
         Assert.Equal(6, result.GetProperty("count").GetInt32());
@@ -87,7 +84,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task Repl_mode_evaluates_an_expression_and_globals_persist()
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
+        await fixture.CreateVmAsync(id);
         await ExecuteAsync(id, new { code = "answer = 6 * 7", mode = "repl" });
         var result = await ExecuteAsync(id, new { code = "answer", mode = "repl" });
         Assert.Equal("[42]", result.GetProperty("values").GetRawText());
@@ -100,7 +97,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task A_lua_error_is_a_200_result_with_ok_false(string code, string kind, string message, string output)
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
+        await fixture.CreateVmAsync(id);
         var result = await ExecuteAsync(id, new { code, timeoutMs = 300 });
         Assert.False(result.GetProperty("ok").GetBoolean());
         Assert.False(result.TryGetProperty("values", out _));
@@ -118,22 +115,22 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task A_duplicate_id_is_409()
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
-        await AssertErrorAsync(await CreateAsync(id), HttpStatusCode.Conflict, "already-exists");
+        await fixture.CreateVmAsync(id);
+        await AssertErrorAsync(await fixture.PostVmAsync(id), HttpStatusCode.Conflict, "already-exists");
     }
 
     [Fact]
     public async Task Unknown_type_and_failing_init_script_are_422()
     {
-        await AssertErrorAsync(await CreateAsync(ManagerFixture.NewId("http"), ""","type":"docker" """), HttpStatusCode.UnprocessableEntity, "unknown-type");
-        await AssertErrorAsync(await CreateAsync(ManagerFixture.NewId("http"), ""","initScript":"error('no')" """), HttpStatusCode.UnprocessableEntity, "init-failed");
+        await AssertErrorAsync(await fixture.PostVmAsync(ManagerFixture.NewId("http"), new { type = "docker" }), HttpStatusCode.UnprocessableEntity, "unknown-type");
+        await AssertErrorAsync(await fixture.PostVmAsync(ManagerFixture.NewId("http"), new { initScript = "error('no')" }), HttpStatusCode.UnprocessableEntity, "init-failed");
     }
 
     [Fact]
     public async Task Code_for_a_type_that_cannot_run_it_is_422()
     {
         var id = ManagerFixture.NewId("http");
-        using (var created = await CreateAsync(id, ""","type":"xcpng","config":{"xcpng_host":"xcp.example.org","username":"root","password":"pw","template":"t"}"""))
+        using (var created = await fixture.PostVmAsync(id, new { type = "xcpng", config = new { xcpng_host = "xcp.example.org", username = "root", password = "pw", template = "t" } }))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var info = await created.Content.ReadFromJsonAsync<JsonElement>();
@@ -172,7 +169,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task Malformed_or_invalid_executes_are_400(string body, string kind)
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
+        await fixture.CreateVmAsync(id);
         await AssertErrorAsync(await Client.PostAsync($"vms/{id}/execute", Json(body)), HttpStatusCode.BadRequest, kind);
     }
 
@@ -185,7 +182,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task A_vm_process_dying_mid_request_is_503_crashed_and_the_vm_comes_back()
     {
         var id = ManagerFixture.NewId("http");
-        using (var created = await CreateAsync(id))
+        using (var created = await fixture.PostVmAsync(id))
         {
             var pid = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("processId").GetInt32();
             var running = Client.PostAsJsonAsync($"vms/{id}/execute", new { code = "while true do end", timeoutMs = 60000 });
@@ -205,7 +202,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     public async Task Cluster_shows_this_node_up_as_leader_with_its_vm_count()
     {
         var id = ManagerFixture.NewId("http");
-        (await CreateAsync(id)).Dispose();
+        await fixture.CreateVmAsync(id);
         var cluster = await Client.GetFromJsonAsync<JsonElement>("cluster");
         var self = fixture.Node.Address.ToString();
         Assert.Equal(self, cluster.GetProperty("self").GetString());
@@ -278,15 +275,14 @@ public sealed class HttpAuthTests(TokenNodeFixture fixture) : IClassFixture<Toke
     [Fact]
     public async Task With_the_token_requests_work()
     {
-        using var response = await fixture.Client.PostAsJsonAsync("vms", new { id = ManagerFixture.NewId("auth") });
+        using var response = await fixture.PostVmAsync(ManagerFixture.NewId("auth"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
     [Fact]
     public async Task The_attach_websocket_takes_the_token_in_the_header_or_as_access_token()
     {
-        var id = ManagerFixture.NewId("auth");
-        (await fixture.Client.PostAsJsonAsync("vms", new { id })).Dispose();
+        var id = await fixture.NewVmAsync("auth");
         foreach (var (token, query) in new[] { ((string?)null, ""), ("wrong-token", ""), (null, "access_token=wrong-token") })
         {
             using var refused = new System.Net.WebSockets.ClientWebSocket();

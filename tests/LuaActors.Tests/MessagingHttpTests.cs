@@ -11,20 +11,7 @@ public sealed class MessagingHttpTests(LoopbackTokenNodeFixture fixture) : IClas
 {
     private HttpClient Client => fixture.Client;
 
-    private async Task<string> CreateVmAsync(object? extra = null)
-    {
-        var id = ManagerFixture.NewId("http-msg");
-        using var created = await Client.PostAsJsonAsync("vms", Merge(id, extra ?? new { }));
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        return id;
-    }
-
-    private static Dictionary<string, object?> Merge(string id, object extra)
-    {
-        var fields = JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(extra))!;
-        fields["id"] = id;
-        return fields;
-    }
+    private Task<string> CreateVmAsync(object? fields = null) => fixture.NewVmAsync("http-msg", fields);
 
     private async Task<string> ExecuteAsync(string id, string code)
     {

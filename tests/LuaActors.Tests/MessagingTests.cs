@@ -184,7 +184,7 @@ public sealed class MessagingTests(ManagerFixture fixture) : IClassFixture<Manag
         // A receive with no timeout waits without end; an interrupt ends it and the VM keeps its state.
         await using var session = await Manager.AttachAsync(vm);
         await session.SendInputAsync("x = 1");
-        await session.ReadOutputAsync(Within);
+        Assert.Null((await session.NextOwnInputAsync("x = 1", Within)).Error);
         await session.SendInputAsync("vm.receive()");
         await Eventually.TrueAsync(async () => (await Manager.GetVmInfoAsync(vm)).PendingRequests == 1, Within, "the receive is waiting");
         await session.InterruptAsync();

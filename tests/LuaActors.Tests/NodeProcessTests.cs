@@ -13,7 +13,7 @@ namespace LuaActors.Tests;
 [Collection(ProcessHeavyCollection.Name)]
 public sealed class NodeProcessTests
 {
-    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
+    private static readonly string Program = TestPaths.LuaActorsDll;
 
     [Fact]
     public async Task Sigterm_leaves_the_cluster_exits_0_and_no_vm_process_outlives_the_node()
@@ -72,21 +72,13 @@ public sealed class NodeProcessTests
     [Fact]
     public async Task A_config_file_the_hocon_parser_never_finishes_exits_2()
     {
-        var file = Path.GetTempFileName();
-        await File.WriteAllTextAsync(file, "akka.cluster.roles = [a, b\n");
-        try
-        {
-            var result = await Cli.Wrap("dotnet")
-                .WithArguments(["exec", Program, "node", "--port", "0", "--http", "127.0.0.1:0", "--config", file])
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync();
-            Assert.Equal(2, result.ExitCode);
-            Assert.Contains($"{file} is not valid HOCON", result.StandardError);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        using var file = await TempFile.WithTextAsync("akka.cluster.roles = [a, b\n");
+        var result = await Cli.Wrap("dotnet")
+            .WithArguments(["exec", Program, "node", "--port", "0", "--http", "127.0.0.1:0", "--config", file.Path])
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync();
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{file.Path} is not valid HOCON", result.StandardError);
     }
 
     [Theory]

@@ -28,10 +28,20 @@ public sealed class SessionTests(ManagerFixture fixture) : IClassFixture<Manager
     {
         var vm = await fixture.Manager.CreateVmAsync(ManagerFixture.NewId("session"));
         await using var session = await fixture.Manager.AttachAsync(vm.Id);
+        // Each unfinished line is answered as incomplete (the continuation prompt), with nothing
+        // run yet; the chunk so far is read again with the next line.
         await session.SendInputAsync("function f(n)");
+        Assert.True((await session.NextOwnInputAsync("function f(n)", Wait)).Incomplete);
         await session.SendInputAsync("  return n * 2");
-        Assert.Equal("", await session.ReadOutputAsync(Wait));
+        Assert.True((await session.NextOwnInputAsync("function f(n)\n  return n * 2", Wait)).Incomplete);
+        Assert.Equal("[true]", (await vm.ExecuteAsync("return f == nil")).ValuesJson);
+
+        // The line that completes the chunk runs all of it.
         await session.SendInputAsync("end");
+        var completed = await session.NextOwnInputAsync("function f(n)\n  return n * 2\nend", Wait);
+        Assert.False(completed.Incomplete);
+        Assert.Null(completed.Error);
+        Assert.Null(completed.ValuesJson);
         await session.SendInputAsync("f(21)");
         Assert.Equal("42\n", await session.ReadOutputAsync(Wait));
         Assert.Equal(42, await vm.ExecuteAsync<long>("return f(21)"));
@@ -46,7 +56,11 @@ public sealed class SessionTests(ManagerFixture fixture) : IClassFixture<Manager
         Assert.Equal(new[] { alice.SessionId, bob.SessionId }.Order(), ((await vm.GetInfoAsync()).Sessions ?? []).Order());
 
         await alice.SendInputAsync("shared = 'from alice'");
-        Assert.Equal("", await alice.ReadOutputAsync(Wait));
+        var assigned = await alice.NextOwnInputAsync("shared = 'from alice'", Wait);
+        Assert.False(assigned.Incomplete);
+        Assert.Equal("", assigned.Output);
+        Assert.Null(assigned.ValuesJson);
+        Assert.Null(assigned.Error);
         await bob.SendInputAsync("print(shared)");
         Assert.Equal($"[{alice.SessionId}] > shared = 'from alice'\nfrom alice\n", await bob.ReadOutputAsync(Wait));
         Assert.Equal($"[{bob.SessionId}] > print(shared)\nfrom alice\n", await alice.ReadOutputAsync(Wait));
@@ -97,7 +111,7 @@ public sealed class SessionTests(ManagerFixture fixture) : IClassFixture<Manager
         var vm = await fixture.Manager.CreateVmAsync(ManagerFixture.NewId("session"), new VmOptions { Limits = new VmLimits(TimeoutMs: 60_000) });
         await using var session = await fixture.Manager.AttachAsync(vm.Id);
         await session.SendInputAsync("kept = 'yes'");
-        await session.ReadOutputAsync(Wait);
+        Assert.Null((await session.NextOwnInputAsync("kept = 'yes'", Wait)).Error);
         await session.SendInputAsync("while true do end");
         await TestCluster.WaitUntilAsync(() => vm.GetInfoAsync().Result.PendingRequests > 0, Wait, "the loop never started");
         await session.InterruptAsync();

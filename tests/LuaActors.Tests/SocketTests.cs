@@ -1,4 +1,5 @@
 using LuaActors.Api;
+using LuaActors.Messages;
 using LuaActors.Tests.Support;
 
 namespace LuaActors.Tests;
@@ -41,6 +42,29 @@ public sealed class SocketTests(ManagerFixture fixture) : IClassFixture<ManagerF
         var closed = await Manager.ReceiveMessageAsync(server, Within);
         Assert.Equal(atServer.Connection, closed!.Connection);
         Assert.NotNull(closed.Closed);
+    }
+
+    [Fact]
+    public async Task A_stopped_server_ends_its_accept_task_and_says_so()
+    {
+        // A long time limit: an accept loop spinning on its closed listener would hold the VM
+        // for all of it, and never say that the listener ended.
+        var server = await fixture.NewVmAsync("stopped", new VmOptions { Networking = true, Limits = new VmLimits(TimeoutMs: 120_000) });
+        var port = await Manager.StartServerAsync(server, 0);
+        var client = await NewVmAsync("early");
+        var connection = await Manager.ConnectToAsync(client, "127.0.0.1", port);
+        Assert.Equal(1, await Manager.SendDataAsync(client, "before the stop", connection));
+        var accepted = (await Manager.ReceiveMessageAsync(server, Within))!;
+        Assert.Equal("before the stop", accepted.Data);
+
+        Assert.True(await Manager.StopServerAsync(server, port));
+        Assert.Equal(new SocketMessage(0, "", "closed", port), await Manager.ReceiveMessageAsync(server, Within));
+        Assert.Equal(2, await Manager.ExecuteAsync<long>(server, "return 1 + 1"));
+        Assert.False(await Manager.StopServerAsync(server, port));
+
+        // The connection it accepted stays open.
+        Assert.Equal(1, await Manager.SendDataAsync(client, "after the stop", connection));
+        Assert.Equal(new SocketMessage(accepted.Connection, "after the stop"), await Manager.ReceiveMessageAsync(server, Within));
     }
 
     [Fact]

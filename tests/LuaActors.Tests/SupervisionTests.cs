@@ -12,18 +12,14 @@ public sealed class SupervisionTests
     /// <summary>Waits until the VM runs a process other than <paramref name="oldPid"/>.</summary>
     private static async Task<int> NewPidAsync(LuaVm vm, int oldPid)
     {
-        for (var attempt = 0; attempt < 400; attempt++)
+        var pid = 0;
+        await Eventually.TrueAsync(async () =>
         {
             var info = await vm.GetInfoAsync();
-            if (info.State == VmState.Running && info.ProcessId is { } pid && pid != oldPid)
-            {
-                return pid;
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException("the VM did not come back with a new process");
+            pid = info.State == VmState.Running && info.ProcessId is { } now && now != oldPid ? now : 0;
+            return pid != 0;
+        }, TimeSpan.FromSeconds(20), "the VM came back with a new process");
+        return pid;
     }
 
     [Fact]
@@ -37,10 +33,7 @@ public sealed class SupervisionTests
         var running = vm.ExecuteAsync("started = true while true do end", new ExecuteOptions(TimeoutMs: 60_000));
         var queued = vm.ExecuteAsync("return 'queued'", new ExecuteOptions(TimeoutMs: 60_000));
         // The request is in flight once the VM reports it pending.
-        for (var i = 0; i < 200 && (await vm.GetInfoAsync()).PendingRequests < 2; i++)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually.TrueAsync(async () => (await vm.GetInfoAsync()).PendingRequests >= 2, TimeSpan.FromSeconds(20), "both requests pending");
 
         LuaProcesses.Kill9(pid);
         var crashed = await Assert.ThrowsAsync<VmCrashedException>(() => running);
@@ -69,10 +62,8 @@ public sealed class SupervisionTests
         await vm.ExecuteAsync("return 1");
         LuaProcesses.Kill9(await PidAsync(vm));
         // Requests already written to the dead process fail; wait until the actor knows, then queue.
-        for (var i = 0; i < 2000 && (await vm.GetInfoAsync()).State != VmState.Restarting; i++)
-        {
-            await Task.Delay(5);
-        }
+        await Eventually.TrueAsync(async () => (await vm.GetInfoAsync()).State == VmState.Restarting,
+            TimeSpan.FromSeconds(20), "the VM restarting", every: TimeSpan.FromMilliseconds(5));
 
         var during = Enumerable.Range(0, 20).Select(i => vm.ExecuteAsync<long>($"return {i}")).ToList();
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i).ToArray(), await Task.WhenAll(during));

@@ -17,12 +17,6 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
     [Trait("Category", "Cluster")]
     public async Task Vms_of_a_killed_node_come_back_on_the_survivors()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "LuaActors.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("LuaActors.sln not found above the test binaries");
-        }
-
         // Not the script's default ports (4101-4103, 5101-5103): another worktree's suite may be
         // running it on this machine at the same moment.
         var akkaBase = FreeBase();
@@ -33,9 +27,9 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
         using var graceful = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         using var forceful = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var result = await Cli.Wrap("bash")
-            .WithArguments([Path.Combine(root, "tests", "cluster", "three-nodes.sh")])
+            .WithArguments([Path.Combine(TestPaths.RepoRoot, "tests", "cluster", "three-nodes.sh")])
             .WithEnvironmentVariables(env => env
-                .Set("LUAACTORS_DLL", Path.Combine(AppContext.BaseDirectory, "luaactors.dll"))
+                .Set("LUAACTORS_DLL", TestPaths.LuaActorsDll)
                 .Set("THREE_NODES_AKKA_BASE", akkaBase.ToString())
                 .Set("THREE_NODES_HTTP_BASE", (akkaBase + 10).ToString()))
             .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))

@@ -24,17 +24,11 @@ public sealed class VmCliTests(LoopbackTokenNodeFixture fixture) : IClassFixture
     public async Task Create_list_info_exec_and_remove_a_vm()
     {
         var id = ManagerFixture.NewId("cli");
-        var init = Path.GetTempFileName();
-        await File.WriteAllTextAsync(init, "greeting = 'hello from init'\n");
-        try
+        using (var init = await TempFile.WithTextAsync("greeting = 'hello from init'\n"))
         {
-            var created = await RunAsync("vm", "create", id, "--init", init, "--timeout-ms", "3000", "--memory-mb", "32");
+            var created = await RunAsync("vm", "create", id, "--init", init.Path, "--timeout-ms", "3000", "--memory-mb", "32");
             AssertOk(created);
             Assert.StartsWith($"created {id} on {fixture.Node.Address} (basic, running, pid ", created.StandardOutput);
-        }
-        finally
-        {
-            File.Delete(init);
         }
 
         var list = await RunAsync("vm", "ls");
@@ -84,17 +78,11 @@ public sealed class VmCliTests(LoopbackTokenNodeFixture fixture) : IClassFixture
     {
         var id = ManagerFixture.NewId("cli");
         AssertOk(await RunAsync("vm", "create", id));
-        var file = Path.GetTempFileName();
-        await File.WriteAllTextAsync(file, "counter = 41\nreturn counter + 1\n");
-        try
+        using (var file = await TempFile.WithTextAsync("counter = 41\nreturn counter + 1\n"))
         {
-            var fromFile = await RunAsync("vm", "exec", id, "-f", file);
+            var fromFile = await RunAsync("vm", "exec", id, "-f", file.Path);
             AssertOk(fromFile);
             Assert.Equal("42\n", fromFile.StandardOutput);
-        }
-        finally
-        {
-            File.Delete(file);
         }
 
         var fromStdin = await LuaActorsCli.RunAsync(

@@ -4,7 +4,8 @@
 # that holds VMs; every VM must answer `vm exec` again through the survivors, with its init
 # script run again on its new node.
 #
-# Exit 0 on success; otherwise 1 with "three-nodes: FAILED: <what>" and the nodes' logs.
+# Exit 0 on success; otherwise 1 with "three-nodes: FAILED: <what>" and the nodes' logs (also
+# when a surviving node does not stop cleanly: exit code 0 within 15 s of SIGTERM).
 # Kills only the processes it started (and checks their lua5.4 children are gone).
 #
 # Environment:
@@ -72,7 +73,9 @@ cleanup() {
     code=0
     wait "$pid" 2>/dev/null || code=$?
     if [ "$i" != "${victim:-}" ] && [ "$code" -ne 0 ]; then
-      echo "three-nodes: node $i exited with code $code after SIGTERM (expected 0)" >&2
+      echo "three-nodes: FAILED: node $i exited with code $code after SIGTERM (expected 0); its log's last 40 lines:" >&2
+      tail -n 40 "$work/node$i.log" >&2 2>/dev/null || true
+      rc=1
     fi
   done
   # A VM process must not outlive its node (SIGTERM: its actor kills it; SIGKILL: PDEATHSIG).

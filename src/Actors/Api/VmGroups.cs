@@ -66,7 +66,8 @@ public static class VmGroups
     /// Spreads <paramref name="inputs"/> over the group's VMs (round robin, all in flight at once)
     /// and returns one result per input, in input order. <paramref name="code"/> is a chunk that
     /// gets its input as <c>...</c> (e.g. <c>local n = ... return n * n</c>); inputs are converted
-    /// to Lua values through JSON (numbers, strings, booleans, null, arrays, objects).
+    /// to Lua values like <see cref="VmManager.SendAsync"/>'s (<see cref="LuaValueJson.Encode"/>:
+    /// a whole <c>2.0</c> stays a float, <c>byte[]</c> becomes a string with those bytes).
     /// </summary>
     public static async Task<IReadOnlyList<GroupItemResult>> MapAsync<TInput>(
         this VmManager manager, string group, string code, IEnumerable<TInput> inputs,
@@ -75,7 +76,7 @@ public static class VmGroups
         var members = await manager.RequireGroupMembersAsync(group, cancellationToken).ConfigureAwait(false);
         var calls = inputs.Select((input, index) =>
         {
-            var chunk = $"return (function(...)\n{code}\nend)({LuaLiteral.FromJson(JsonSerializer.SerializeToElement(input))})";
+            var chunk = $"return (function(...)\n{code}\nend)({LuaLiteral.FromValue(input)})";
             return RunAsync(manager, index, members[index % members.Count], chunk, options, cancellationToken);
         }).ToList();
         return await Task.WhenAll(calls).ConfigureAwait(false);
@@ -112,14 +113,27 @@ public static class VmGroups
     }
 }
 
-/// <summary>JSON values as Lua source literals (for passing inputs into a chunk).</summary>
-internal static class LuaLiteral
+/// <summary>
+/// JSON values as Lua source literals (for passing inputs into a chunk), read the way the VM's
+/// own JSON decoder reads a message (docs/protocol.md §7): numbers as written (a dot or an
+/// exponent makes a float), the <c>{"$type":"bytes"}</c> and <c>{"$type":"float"}</c>
+/// placeholders as the string and float they stand for, object names that are canonical
+/// integers as integer keys and <c>"$bytes:…"</c> names as byte-string keys.
+/// </summary>
+internal static partial class LuaLiteral
 {
     public static string FromJson(JsonElement value)
     {
         var text = new StringBuilder();
         Write(text, value);
         return text.ToString();
+    }
+
+    /// <summary>A .NET value as a Lua literal, converted like <see cref="LuaValueJson.Encode"/> (2.0 stays a float).</summary>
+    public static string FromValue(object? value)
+    {
+        using var json = JsonDocument.Parse(LuaValueJson.Encode(value), new JsonDocumentOptions { MaxDepth = 256 });
+        return FromJson(json.RootElement);
     }
 
     private static void Write(StringBuilder text, JsonElement value)
@@ -140,7 +154,7 @@ internal static class LuaLiteral
                 text.Append(value.GetRawText());
                 break;
             case JsonValueKind.String:
-                WriteString(text, value.GetString()!);
+                WriteString(text, Encoding.UTF8.GetBytes(value.GetString()!));
                 break;
             case JsonValueKind.Array:
                 text.Append('{');
@@ -153,11 +167,17 @@ internal static class LuaLiteral
                 text.Append('}');
                 break;
             default:
+                if (Placeholder(value) is { } literal)
+                {
+                    text.Append(literal);
+                    break;
+                }
+
                 text.Append('{');
                 foreach (var property in value.EnumerateObject())
                 {
                     text.Append('[');
-                    WriteString(text, property.Name);
+                    WriteKey(text, property.Name);
                     text.Append("]=");
                     Write(text, property.Value);
                     text.Append(',');
@@ -168,10 +188,68 @@ internal static class LuaLiteral
         }
     }
 
-    private static void WriteString(StringBuilder text, string value)
+    /// <summary>The literal for a <c>{"$type":"bytes"|"float", …}</c> placeholder of exactly two members; null for any other object.</summary>
+    private static string? Placeholder(JsonElement value)
+    {
+        if (!value.TryGetProperty("$type", out var type) || type.ValueKind != JsonValueKind.String || value.EnumerateObject().Count() != 2)
+        {
+            return null;
+        }
+
+        switch (type.GetString())
+        {
+            case "bytes" when value.TryGetProperty("base64", out var base64) && base64.ValueKind == JsonValueKind.String
+                && StrictBase64(base64.GetString()!) is { } bytes:
+                var text = new StringBuilder();
+                WriteString(text, bytes);
+                return text.ToString();
+            case "float" when value.TryGetProperty("value", out var special) && special.ValueKind == JsonValueKind.String:
+                // Divisions by zero: Lua does not fold them, so they are floats made at run time.
+                return special.GetString() switch
+                {
+                    "nan" => "(0/0)",
+                    "inf" => "(1/0)",
+                    "-inf" => "(-1/0)",
+                    _ => null,
+                };
+            default:
+                return null;
+        }
+    }
+
+    private static void WriteKey(StringBuilder text, string name)
+    {
+        if ((name == "0" || CanonicalInteger().IsMatch(name))
+            && long.TryParse(name, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            text.Append(integer.ToString(CultureInfo.InvariantCulture));
+        }
+        else if (name.StartsWith("$bytes:", StringComparison.Ordinal) && StrictBase64(name["$bytes:".Length..]) is { } bytes)
+        {
+            WriteString(text, bytes);
+        }
+        else
+        {
+            WriteString(text, Encoding.UTF8.GetBytes(name));
+        }
+    }
+
+    /// <summary>Base64 as the VM reads it: whole groups of four, padding only at the end, no white space.</summary>
+    private static byte[]? StrictBase64(string text)
+    {
+        if (text.Length % 4 != 0 || !Base64Text().IsMatch(text))
+        {
+            return null;
+        }
+
+        var bytes = new byte[text.Length / 4 * 3];
+        return Convert.TryFromBase64String(text, bytes, out var written) ? bytes[..written] : null;
+    }
+
+    private static void WriteString(StringBuilder text, byte[] value)
     {
         text.Append('"');
-        foreach (var b in Encoding.UTF8.GetBytes(value))
+        foreach (var b in value)
         {
             // Decimal escapes for everything outside printable ASCII: safe in any Lua source.
             if (b is >= 0x20 and < 0x7f && b != '"' && b != '\\')
@@ -186,4 +264,10 @@ internal static class LuaLiteral
 
         text.Append('"');
     }
+
+    [GeneratedRegex("^-?[1-9][0-9]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalInteger();
+
+    [GeneratedRegex("^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex Base64Text();
 }

@@ -3,9 +3,14 @@ using LuaActors.Configuration;
 
 namespace LuaActors.Api;
 
-/// <summary>What a VM's socket received: one line from connection <see cref="Connection"/>, or its closing.</summary>
-/// <param name="Closed">Set (e.g. "closed") when the connection ended; <see cref="Data"/> is then empty.</param>
-public sealed record SocketMessage(int Connection, string Data, string? Closed = null);
+/// <summary>
+/// What a VM's socket received: one line from connection <see cref="Connection"/>, or its
+/// closing; or the end of the VM's listener on port <see cref="Server"/> (stopped, or its
+/// accept failing), with <see cref="Connection"/> 0.
+/// </summary>
+/// <param name="Closed">Set (e.g. "closed") when the connection or listener ended; <see cref="Data"/> is then empty.</param>
+/// <param name="Server">The listener's port when a listener ended; null otherwise.</param>
+public sealed record SocketMessage(int Connection, string Data, string? Closed = null, int? Server = null);
 
 /// <summary>
 /// The old library's networking calls (start_server, connect, send, receive) over a VM created
@@ -26,6 +31,18 @@ public static class VmNetworking
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         var result = await RunAsync(manager, vmId, $"return luaactors_net.serve({Literal(host)}, {port})", cancellationToken).ConfigureAwait(false);
         return result.Get<int>();
+    }
+
+    /// <summary>
+    /// Closes the VM's listener on <paramref name="port"/> (from <see cref="StartServerAsync"/>);
+    /// connections it accepted stay open. Returns false when the VM has no listener there.
+    /// <see cref="ReceiveMessageAsync"/> then returns the listener's end: a <see cref="SocketMessage"/>
+    /// with <see cref="SocketMessage.Server"/> = <paramref name="port"/> and <see cref="SocketMessage.Closed"/> set.
+    /// </summary>
+    public static async Task<bool> StopServerAsync(this VmManager manager, string vmId, int port, CancellationToken cancellationToken = default)
+    {
+        var result = await RunAsync(manager, vmId, $"return luaactors_net.stop({port})", cancellationToken).ConfigureAwait(false);
+        return result.Get<bool>();
     }
 
     /// <summary>Connects the VM to <paramref name="host"/>:<paramref name="port"/>; returns the connection's id.</summary>
@@ -57,13 +74,22 @@ public static class VmNetworking
             return null;
         }
 
-        // Anything else the VM's own code sent to '$host' comes out as its JSON on connection 0.
-        return value.ValueKind == JsonValueKind.Object && value.TryGetProperty("connection", out var connection) && connection.TryGetInt32(out var id)
-            ? new SocketMessage(
+        if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("connection", out var connection) && connection.TryGetInt32(out var id))
+        {
+            return new SocketMessage(
                 id,
                 value.TryGetProperty("data", out var data) ? data.GetString() ?? "" : "",
-                value.TryGetProperty("closed", out var closed) ? closed.GetString() ?? "closed" : null)
-            : new SocketMessage(0, value.GetRawText());
+                value.TryGetProperty("closed", out var closed) ? closed.GetString() ?? "closed" : null);
+        }
+
+        if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("server", out var server) && server.TryGetInt32(out var port)
+            && value.TryGetProperty("closed", out var why) && why.ValueKind == JsonValueKind.String)
+        {
+            return new SocketMessage(0, "", why.GetString(), port);
+        }
+
+        // Anything else the VM's own code sent to '$host' comes out as its JSON on connection 0.
+        return new SocketMessage(0, value.GetRawText());
     }
 
     private static Task<ExecuteResult> RunAsync(VmManager manager, string vmId, string call, CancellationToken cancellationToken) =>

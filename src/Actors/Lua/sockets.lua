@@ -1,14 +1,16 @@
--- The socket helpers behind VmNetworking.StartServerAsync, ConnectToAsync and SendDataAsync
--- (docs/api.md, "Sockets"). Run as an ordinary chunk in a VM created with networking on; it
--- defines the global `luaactors_net` once per Lua state (a reset clears it and closes the
--- sockets). Every line a connection receives goes to the VM's host as
--- { connection = id, data = line }, where ReceiveMessageAsync takes it.
+-- The socket helpers behind VmNetworking.StartServerAsync, StopServerAsync, ConnectToAsync and
+-- SendDataAsync (docs/messaging.md, "Sockets"). Run as an ordinary chunk in a VM created with
+-- networking on; it defines the global `luaactors_net` once per Lua state (a reset clears it
+-- and closes the sockets). Every line a connection receives goes to the VM's host as
+-- { connection = id, data = line }, where ReceiveMessageAsync takes it; a listener that ends
+-- (stopped, or accept failing) goes there as { server = port, closed = why }.
 if luaactors_net then return end
 if not socket then
   error("networking is off for this VM: create it with VmOptions.Networking = true", 0)
 end
 
 local connections, last_id = {}, 0
+local servers = {} -- port -> listening socket
 
 local function read_lines(id, client)
   while true do
@@ -36,13 +38,36 @@ luaactors_net = {
   serve = function(host, port)
     local server = assert(socket.bind(host, port))
     local _, bound = server:getsockname()
+    bound = math.tointeger(tonumber(bound))
+    servers[bound] = server
     vm.spawn(function()
       while true do
-        local client = server:accept()
-        if client then track(client) end
+        local client, err = server:accept()
+        if client then
+          track(client)
+        elseif not string.find(tostring(err), "too many sockets", 1, true) then
+          -- Closed (stop), or failing at once (out of file descriptors, …): accept would fail
+          -- again at once, so the loop ends here instead of spinning until the task's time
+          -- limit, and the host hears why. (Over the VM's socket limit, that connection alone
+          -- was refused: go on.)
+          if servers[bound] == server then servers[bound] = nil end
+          server:close()
+          vm.send("$host", { server = bound, closed = tostring(err) })
+          return
+        end
       end
     end)
-    return math.tointeger(tonumber(bound))
+    return bound
+  end,
+
+  -- Closes the listener on port (its accept task then ends); connections it accepted stay
+  -- open. Returns whether there was one.
+  stop = function(port)
+    local server = servers[port]
+    if not server then return false end
+    servers[port] = nil
+    server:close()
+    return true
   end,
 
   -- Connects to host:port; returns the connection's id.

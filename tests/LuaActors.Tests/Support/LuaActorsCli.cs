@@ -7,7 +7,7 @@ namespace LuaActors.Tests.Support;
 /// <summary>Runs the real `luaactors` program (dotnet exec luaactors.dll) against a node.</summary>
 internal static class LuaActorsCli
 {
-    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "luaactors.dll");
+    private static readonly string Program = TestPaths.LuaActorsDll;
 
     /// <summary>
     /// Runs `luaactors ARGS` with the node in LUAACTORS_NODE and <paramref name="token"/> in

@@ -28,10 +28,6 @@ public sealed class ManagerFixture : IAsyncLifetime
     public static Task<VmManager> StartAsync(string extraConfig = "") => VmManager.StartAsync(new VmManagerOptions
     {
         SystemName = "test",
-        Config = extraConfig + "\n" + """
-            akka.loglevel = WARNING
-            luaactors.vm.default-timeout = 10s
-            luaactors.vm.kill-grace = 2s
-            """,
+        Config = extraConfig + "\n" + TestConfig.Hocon,
     });
 }

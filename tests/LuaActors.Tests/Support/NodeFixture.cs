@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using LuaActors.Host;
 
 namespace LuaActors.Tests.Support;
@@ -11,13 +13,6 @@ namespace LuaActors.Tests.Support;
 /// </summary>
 public class NodeFixture : IAsyncLifetime
 {
-    /// <summary>Test-friendly limits, like ManagerFixture's.</summary>
-    public const string TestConfig = """
-        akka.loglevel = WARNING
-        luaactors.vm.default-timeout = 10s
-        luaactors.vm.kill-grace = 2s
-        """;
-
     private readonly string? _token;
     private readonly string _http;
 
@@ -43,7 +38,7 @@ public class NodeFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Node = await NodeHost.StartAsync(new NodeOptions { Port = 0, Http = _http, Token = _token, Config = TestConfig });
+        Node = await NodeHost.StartAsync(new NodeOptions { Port = 0, Http = _http, Token = _token, Config = TestConfig.Hocon });
         Client = NewClient(_token);
         // The node is its own seed: wait until it is Up, so /cluster shows a settled member.
         await Eventually.TrueAsync(async () =>
@@ -51,6 +46,33 @@ public class NodeFixture : IAsyncLifetime
             var cluster = await Client.GetFromJsonAsync<JsonElement>("cluster");
             return cluster.GetProperty("members").EnumerateArray().Any(m => m.GetProperty("status").GetString() == "up");
         });
+    }
+
+    /// <summary>
+    /// POST /vms for VM <paramref name="id"/>, with the request's other fields (type,
+    /// initScript, limits, …) from <paramref name="fields"/>, an object; the answer as it came.
+    /// </summary>
+    public Task<HttpResponseMessage> PostVmAsync(string id, object? fields = null)
+    {
+        var body = fields is null ? [] : JsonSerializer.SerializeToNode(fields)!.AsObject();
+        body["id"] = id;
+        return Client.PostAsJsonAsync("vms", body);
+    }
+
+    /// <summary>Creates VM <paramref name="id"/> over the API (see <see cref="PostVmAsync"/>); anything but 201 Created fails the test.</summary>
+    public async Task CreateVmAsync(string id, object? fields = null)
+    {
+        using var created = await PostVmAsync(id, fields);
+        Assert.True(created.StatusCode == HttpStatusCode.Created,
+            $"POST /vms {id}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Creates a VM with a fresh id starting with <paramref name="prefix"/> (see <see cref="CreateVmAsync"/>); returns the id.</summary>
+    public async Task<string> NewVmAsync(string prefix, object? fields = null)
+    {
+        var id = ManagerFixture.NewId(prefix);
+        await CreateVmAsync(id, fields);
+        return id;
     }
 
     public HttpClient NewClient(string? token)

@@ -11,8 +11,7 @@ namespace LuaActors.Tests.Support;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private const string NodeConfig = """
-        akka.loglevel = WARNING
+    private const string NodeConfig = TestConfig.Hocon + """
         akka.actor.provider = cluster
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0
@@ -21,8 +20,6 @@ public sealed class TestCluster : IAsyncDisposable
         akka.cluster.split-brain-resolver.stable-after = 3s
         # Terminating a system is how these tests lose a node abruptly: no graceful leave then.
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
-        luaactors.vm.default-timeout = 10s
-        luaactors.vm.kill-grace = 2s
         """;
 
     private readonly List<VmManager> _nodes = [];
