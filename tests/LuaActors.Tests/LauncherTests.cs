@@ -18,18 +18,18 @@ public sealed class LauncherTests
     {
         await using var manager = await ManagerFixture.StartAsync(Limits);
         var vm = await manager.CreateVmAsync("spawned");
-        var pid = await Launcher.PidAsync(vm);
+        var pid = await LuaProcesses.PidAsync(vm);
 
-        var parent = Launcher.ParentOf(pid);
-        Assert.Equal("luaactors-spawn", Launcher.Comm(parent));
-        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(parent));
+        var parent = LuaProcesses.ParentOf(pid);
+        Assert.Equal("luaactors-spawn", LuaProcesses.Comm(parent));
+        Assert.Equal(Environment.ProcessId, LuaProcesses.ParentOf(parent));
         Launcher.AssertGuarded(pid);
         Assert.Equal(6, await vm.ExecuteAsync<long>("return 2 * 3"));
 
         // Its exit code comes from the launcher, which reaped it.
         LuaProcesses.Kill9(pid);
-        var restarted = await Launcher.NewPidAsync(vm, pid);
-        Assert.Equal("luaactors-spawn", Launcher.Comm(Launcher.ParentOf(restarted)));
+        var restarted = await LuaProcesses.NewPidAsync(vm, pid);
+        Assert.Equal("luaactors-spawn", LuaProcesses.Comm(LuaProcesses.ParentOf(restarted)));
         var info = await vm.GetInfoAsync();
         Assert.Contains("killed by signal 9", info.LastError);
     }
@@ -41,16 +41,16 @@ public sealed class LauncherTests
             luaactors.vm-types.chained { backend = process, executable = lua5.4, launcher = exec-chain }
             """);
         var vm = await manager.CreateVmAsync("chained", new VmOptions { Type = "chained" });
-        var pid = await Launcher.PidAsync(vm);
+        var pid = await LuaProcesses.PidAsync(vm);
 
         // setsid and setpriv exec into the interpreter: our own child.
-        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(pid));
+        Assert.Equal(Environment.ProcessId, LuaProcesses.ParentOf(pid));
         Launcher.AssertGuarded(pid);
         Assert.Equal(6, await vm.ExecuteAsync<long>("return 2 * 3"));
 
         LuaProcesses.Kill9(pid);
-        var restarted = await Launcher.NewPidAsync(vm, pid);
-        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(restarted));
+        var restarted = await LuaProcesses.NewPidAsync(vm, pid);
+        Assert.Equal(Environment.ProcessId, LuaProcesses.ParentOf(restarted));
         Assert.Contains("killed by signal 9", (await vm.GetInfoAsync()).LastError);
     }
 
@@ -85,10 +85,10 @@ public sealed class LauncherLossTests
     {
         await using var manager = await ManagerFixture.StartAsync();
         var vm = await manager.CreateVmAsync("orphaned", new VmOptions { InitScript = "x = 41" });
-        var pid = await Launcher.PidAsync(vm);
-        var launcher = Launcher.ParentOf(pid);
-        Assert.Equal("luaactors-spawn", Launcher.Comm(launcher));
-        Assert.Equal(Environment.ProcessId, Launcher.ParentOf(launcher));
+        var pid = await LuaProcesses.PidAsync(vm);
+        var launcher = LuaProcesses.ParentOf(pid);
+        Assert.Equal("luaactors-spawn", LuaProcesses.Comm(launcher));
+        Assert.Equal(Environment.ProcessId, LuaProcesses.ParentOf(launcher));
 
         // Our own child, killed by its PID.
         LuaProcesses.Kill9(launcher);
@@ -96,42 +96,23 @@ public sealed class LauncherLossTests
         // Its VM process dies with it (PR_SET_PDEATHSIG) ...
         await LuaProcesses.AssertGoneAsync([pid]);
         // ... the VM is restarted like after a crash, through a new launcher ...
-        var restarted = await Launcher.NewPidAsync(vm, pid);
-        var newLauncher = Launcher.ParentOf(restarted);
+        var restarted = await LuaProcesses.NewPidAsync(vm, pid);
+        var newLauncher = LuaProcesses.ParentOf(restarted);
         Assert.NotEqual(launcher, newLauncher);
-        Assert.Equal("luaactors-spawn", Launcher.Comm(newLauncher));
+        Assert.Equal("luaactors-spawn", LuaProcesses.Comm(newLauncher));
         // ... with a fresh interpreter: the init script ran again, the rest of the state is gone.
         Assert.Equal(41, await vm.ExecuteAsync<long>("return x"));
         Assert.Contains("launcher", (await vm.GetInfoAsync()).LastError);
     }
 }
 
-/// <summary>Reads what a VM process looks like from /proc.</summary>
+/// <summary>What every VM process must look like, whoever started it.</summary>
 internal static class Launcher
 {
-    public static async Task<int> PidAsync(LuaVm vm) => (await vm.GetInfoAsync()).ProcessId!.Value;
-
-    /// <summary>Waits until the VM runs (and answers on) a process other than <paramref name="oldPid"/>.</summary>
-    public static async Task<int> NewPidAsync(LuaVm vm, int oldPid)
-    {
-        var pid = 0;
-        await Eventually.TrueAsync(async () =>
-        {
-            var info = await vm.GetInfoAsync();
-            pid = info.ProcessId ?? 0;
-            return info.State == VmState.Running && pid != 0 && pid != oldPid;
-        }, TimeSpan.FromSeconds(20), "the VM running a new process");
-        return pid;
-    }
-
-    public static string Comm(int pid) => File.ReadAllText($"/proc/{pid}/comm").Trim();
-
-    public static int ParentOf(int pid) => int.Parse(StatFields(pid)[1], CultureInfo.InvariantCulture);
-
     /// <summary>The interpreter itself, leading its own session, with RLIMIT_AS = 32 + 64 MiB.</summary>
     public static void AssertGuarded(int pid)
     {
-        Assert.Equal("lua5.4", Comm(pid));
+        Assert.Equal("lua5.4", LuaProcesses.Comm(pid));
         Assert.Equal(pid.ToString(CultureInfo.InvariantCulture), StatFields(pid)[3]);
         var limit = File.ReadLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max address space", StringComparison.Ordinal));
         Assert.Equal(["100663296", "100663296", "bytes"], limit["Max address space".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));

@@ -7,28 +7,13 @@ namespace LuaActors.Tests;
 /// <summary>Crashes, restarts, giving up, and no process outliving its owner.</summary>
 public sealed class SupervisionTests
 {
-    private static async Task<int> PidAsync(LuaVm vm) => (await vm.GetInfoAsync()).ProcessId!.Value;
-
-    /// <summary>Waits until the VM runs a process other than <paramref name="oldPid"/>.</summary>
-    private static async Task<int> NewPidAsync(LuaVm vm, int oldPid)
-    {
-        var pid = 0;
-        await Eventually.TrueAsync(async () =>
-        {
-            var info = await vm.GetInfoAsync();
-            pid = info.State == VmState.Running && info.ProcessId is { } now && now != oldPid ? now : 0;
-            return pid != 0;
-        }, TimeSpan.FromSeconds(20), "the VM came back with a new process");
-        return pid;
-    }
-
     [Fact]
     public async Task Kill_9_during_a_request_fails_it_with_VmCrashed_and_the_vm_comes_back()
     {
         await using var manager = await ManagerFixture.StartAsync();
         var vm = await manager.CreateVmAsync("victim", new VmOptions { InitScript = "init_runs = (init_runs or 0) + 1" });
         await vm.ExecuteAsync("lost = 'yes'");
-        var pid = await PidAsync(vm);
+        var pid = await LuaProcesses.PidAsync(vm);
 
         var running = vm.ExecuteAsync("started = true while true do end", new ExecuteOptions(TimeoutMs: 60_000));
         var queued = vm.ExecuteAsync("return 'queued'", new ExecuteOptions(TimeoutMs: 60_000));
@@ -56,18 +41,18 @@ public sealed class SupervisionTests
         await using var manager = await ManagerFixture.StartAsync("luaactors.vm.restart.base-backoff = 300ms");
         var vm = await manager.CreateVmAsync("buffered");
         // First restart is immediate; the second waits the base backoff, long enough to queue requests.
-        var first = await PidAsync(vm);
+        var first = await LuaProcesses.PidAsync(vm);
         LuaProcesses.Kill9(first);
-        var second = await NewPidAsync(vm, first);
+        var second = await LuaProcesses.NewPidAsync(vm, first);
         await vm.ExecuteAsync("return 1");
-        LuaProcesses.Kill9(await PidAsync(vm));
+        LuaProcesses.Kill9(await LuaProcesses.PidAsync(vm));
         // Requests already written to the dead process fail; wait until the actor knows, then queue.
         await Eventually.TrueAsync(async () => (await vm.GetInfoAsync()).State == VmState.Restarting,
             TimeSpan.FromSeconds(20), "the VM restarting", every: TimeSpan.FromMilliseconds(5));
 
         var during = Enumerable.Range(0, 20).Select(i => vm.ExecuteAsync<long>($"return {i}")).ToList();
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i).ToArray(), await Task.WhenAll(during));
-        Assert.NotEqual(second, await PidAsync(vm));
+        Assert.NotEqual(second, await LuaProcesses.PidAsync(vm));
     }
 
     [Fact]
@@ -83,11 +68,11 @@ public sealed class SupervisionTests
         var listener = manager.System.ActorOf(Akka.Actor.Props.Create(() => new EventProbe<VmGaveUp>(gaveUp)));
         manager.System.EventStream.Subscribe(listener, typeof(VmGaveUp));
 
-        var pid = await PidAsync(vm);
+        var pid = await LuaProcesses.PidAsync(vm);
         for (var i = 0; i < 2; i++)
         {
             LuaProcesses.Kill9(pid);
-            pid = await NewPidAsync(vm, pid);
+            pid = await LuaProcesses.NewPidAsync(vm, pid);
         }
 
         LuaProcesses.Kill9(pid);
@@ -112,7 +97,7 @@ public sealed class SupervisionTests
         var pids = new List<int>();
         for (var i = 0; i < 5; i++)
         {
-            pids.Add(await PidAsync(await manager.CreateVmAsync($"short-lived-{i}")));
+            pids.Add(await LuaProcesses.PidAsync(await manager.CreateVmAsync($"short-lived-{i}")));
         }
 
         Assert.All(pids, pid => Assert.True(LuaProcesses.IsAlive(pid)));
@@ -127,7 +112,7 @@ public sealed class SupervisionTests
         var pids = new List<int>();
         for (var i = 0; i < 3; i++)
         {
-            pids.Add(await PidAsync(await manager.CreateVmAsync($"vm-{i}")));
+            pids.Add(await LuaProcesses.PidAsync(await manager.CreateVmAsync($"vm-{i}")));
         }
 
         await manager.System.Terminate();
@@ -142,7 +127,7 @@ public sealed class SupervisionTests
             luaactors.vm-types.spared { backend = process, executable = lua5.4, arguments = ["-W", "-E"], spare-processes = 1 }
             """);
         var vm = await manager.CreateVmAsync("spared", new VmOptions { Type = "spared" });
-        var pid = await PidAsync(vm);
+        var pid = await LuaProcesses.PidAsync(vm);
         static IReadOnlyList<int> Ours() => LuaProcesses.StartedBy(Environment.ProcessId)
             .Where(p => File.ReadAllText($"/proc/{p}/cmdline").Split('\0').Contains("-W")).ToList();
 
@@ -155,7 +140,7 @@ public sealed class SupervisionTests
         }, TimeSpan.FromSeconds(20), "a spare process started");
 
         LuaProcesses.Kill9(pid);
-        var newPid = await NewPidAsync(vm, pid);
+        var newPid = await LuaProcesses.NewPidAsync(vm, pid);
         // The replacement was already running before the kill: a spare, not a new start ...
         Assert.Contains(newPid, before);
         // ... and it got the VM's limits and state from scratch like any new process.
@@ -172,23 +157,6 @@ public sealed class SupervisionTests
         }, TimeSpan.FromSeconds(20), "the pool refilled");
         await manager.DisposeAsync();
         await LuaProcesses.AssertGoneAsync([newPid, .. after]);
-    }
-
-    [Fact]
-    public async Task A_vm_process_leads_its_own_session_under_its_address_space_limit()
-    {
-        await using var manager = await ManagerFixture.StartAsync("luaactors.vm.memory-limit = 32MiB\nluaactors.vm.address-space-headroom = 64MiB");
-        var pid = await PidAsync(await manager.CreateVmAsync("guarded"));
-
-        // The PID is the interpreter itself (setsid and setpriv exec into it) ...
-        Assert.Equal("lua5.4", File.ReadAllText($"/proc/{pid}/comm").Trim());
-        // ... leading its own session, so Ctrl+C at a terminal does not reach it (stat field 6) ...
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3]);
-        // ... with RLIMIT_AS = memory limit + headroom, set by prlimit(2) after the fork.
-        var limit = File.ReadLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max address space", StringComparison.Ordinal));
-        Assert.Equal(["100663296", "100663296", "bytes"], limit["Max address space".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
     /// <summary>Completes a task with the first event of type <typeparamref name="T"/>.</summary>

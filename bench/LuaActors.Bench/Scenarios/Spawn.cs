@@ -7,10 +7,11 @@ namespace LuaActors.Bench.Scenarios;
 
 /// <summary>
 /// 1000 VMs (quick mode: 200) created through the manager, all at once, until every one has answered a ping,
-/// against 1000 bare host processes started from one thread and pinged directly, and against
-/// 1000 host processes started the same way behind the library's launch chain (setsid, setpriv,
-/// and the address-space limit set with prlimit(2)): (c) - (b) prices the chain, (a) - (c) the actors and the process pumps. Also the
-/// memory a VM costs: VmRSS of its process, and managed heap on the .NET side.
+/// against 1000 bare host processes started from one thread and pinged directly (the floor), 1000
+/// started by luaactors-spawn as the library's default launcher does, no actors ((a) - (d) prices
+/// the actors and the pumps), and 1000 behind the exec chain (setsid, setpriv, and the
+/// address-space limit set with prlimit(2); <c>launcher = exec-chain</c>). Also the memory a VM
+/// costs: VmRSS of its process, and managed heap on the .NET side.
 /// </summary>
 internal sealed class Spawn : IScenario
 {
@@ -34,23 +35,27 @@ internal sealed class Spawn : IScenario
         BenchContext.Say("warming up...");
         await ActorsRoundAsync(manager, 50, "warm", measureMemory: false);
         FloorRound(50, measureMemory: false);
-        FloorRound(50, measureMemory: false, HostProcess.LaunchChain);
+        FloorRound(50, measureMemory: false, Launch.ExecChain);
+        FloorRound(50, measureMemory: false, Launch.Spawner);
 
         var actors = new List<RoundResult>();
         var floor = new List<RoundResult>();
         var chain = new List<RoundResult>();
+        var spawner = new List<RoundResult>();
         for (var round = 0; round < rounds; round++)
         {
-            BenchContext.Say($"round {round + 1}/{rounds}: {count} VMs through the manager, {count} bare processes, {count} through the launch chain...");
+            BenchContext.Say($"round {round + 1}/{rounds}: {count} VMs through the manager, {count} bare processes, {count} by luaactors-spawn, {count} through the exec chain...");
             if (round % 2 == 0)
             {
                 actors.Add(await ActorsRoundAsync(manager, count, $"r{round}", measureMemory: true));
                 floor.Add(FloorRound(count, measureMemory: true));
-                chain.Add(FloorRound(count, measureMemory: true, HostProcess.LaunchChain));
+                spawner.Add(FloorRound(count, measureMemory: true, Launch.Spawner));
+                chain.Add(FloorRound(count, measureMemory: true, Launch.ExecChain));
             }
             else
             {
-                chain.Add(FloorRound(count, measureMemory: true, HostProcess.LaunchChain));
+                chain.Add(FloorRound(count, measureMemory: true, Launch.ExecChain));
+                spawner.Add(FloorRound(count, measureMemory: true, Launch.Spawner));
                 floor.Add(FloorRound(count, measureMemory: true));
                 actors.Add(await ActorsRoundAsync(manager, count, $"r{round}", measureMemory: true));
             }
@@ -63,17 +68,21 @@ internal sealed class Spawn : IScenario
         var managed = Stats.Median(actors.Select(r => r.ManagedBytesPerVm));
         var floorManaged = Stats.Median(floor.Select(r => r.ManagedBytesPerVm));
         var chainS = Stats.Median(chain.Select(r => r.Seconds));
+        var spawnerS = Stats.Median(spawner.Select(r => r.Seconds));
         new Table($"spawn: {count} VMs until every one answers a ping (median of {rounds} round(s))",
                 "contender", "seconds", "per VM ms", "rounds (s)", "VmRSS/VM KiB", "managed B/VM", "teardown s")
             .Row("(a) actors: CreateVmAsync + PingAsync, all at once", actorsS, actorsS * 1000 / count,
                 string.Join(" ", actors.Select(r => r.Seconds.ToString("F2"))), rssKb, managed, Stats.Median(actors.Select(r => r.TeardownSeconds)))
             .Row("(b) floor: Process.Start + 'P' frame, one thread", floorS, floorS * 1000 / count,
                 string.Join(" ", floor.Select(r => r.Seconds.ToString("F2"))), floorRssKb, floorManaged, Stats.Median(floor.Select(r => r.TeardownSeconds)))
-            .Row("(c) floor through the launch chain: setsid setpriv lua5.4 + prlimit(2)", chainS, chainS * 1000 / count,
+            .Row("(c) no actors, exec chain: setsid setpriv lua5.4 + prlimit(2)", chainS, chainS * 1000 / count,
                 string.Join(" ", chain.Select(r => r.Seconds.ToString("F2"))), Stats.Median(chain.Select(r => r.RssKbPerVm)),
                 Stats.Median(chain.Select(r => r.ManagedBytesPerVm)), Stats.Median(chain.Select(r => r.TeardownSeconds)))
+            .Row("(d) no actors, luaactors-spawn (the default launcher), one thread", spawnerS, spawnerS * 1000 / count,
+                string.Join(" ", spawner.Select(r => r.Seconds.ToString("F2"))), Stats.Median(spawner.Select(r => r.RssKbPerVm)),
+                Stats.Median(spawner.Select(r => r.ManagedBytesPerVm)), Stats.Median(spawner.Select(r => r.TeardownSeconds)))
             .Print();
-        BenchContext.Say($"actors / floor: {actorsS / floorS:F2}x; the launch chain alone: {chainS / floorS:F2}x   (target: 1000 VMs answering in <= 2 s)");
+        BenchContext.Say($"actors / floor: {actorsS / floorS:F2}x; luaactors-spawn alone: {spawnerS / floorS:F2}x; the exec chain alone: {chainS / floorS:F2}x   (target: 1000 VMs answering in <= 2 s)");
 
         context.Set($"actors_{count}_s", actorsS);
         context.Set($"floor_{count}_s", floorS);
@@ -82,10 +91,19 @@ internal sealed class Spawn : IScenario
         context.Set("floor_rss_per_vm_kb", floorRssKb);
         context.Set("floor_managed_bytes_per_vm", floorManaged);
         context.Set($"floor_chain_{count}_s", chainS);
+        context.Set($"floor_spawner_{count}_s", spawnerS);
         context.Set($"actors_{count}_teardown_s", Stats.Median(actors.Select(r => r.TeardownSeconds)));
         context.Set("spawn_rounds", rounds);
         context.Set("spawn_vms", count);
         context.Target("spawn_1000", "1000 VMs answering in <= 2 s", "actors_1000_s", 2, atMost: true);
+    }
+
+    /// <summary>How a floor round starts its host processes.</summary>
+    private enum Launch
+    {
+        ProcessStart,
+        Spawner,
+        ExecChain,
     }
 
     private sealed record RoundResult(double Seconds, double RssKbPerVm, double ManagedBytesPerVm, double TeardownSeconds);
@@ -165,7 +183,7 @@ internal sealed class Spawn : IScenario
     /// lives until they are killed (PR_SET_PDEATHSIG in the launch chain fires when the starting
     /// thread ends).
     /// </summary>
-    private static RoundResult FloorRound(int count, bool measureMemory, IReadOnlyList<string>? prefix = null)
+    private static RoundResult FloorRound(int count, bool measureMemory, Launch launch = Launch.ProcessStart)
     {
         RoundResult? result = null;
         Exception? error = null;
@@ -173,7 +191,7 @@ internal sealed class Spawn : IScenario
         {
             try
             {
-                result = FloorRoundOnThisThread(count, measureMemory, prefix);
+                result = FloorRoundOnThisThread(count, measureMemory, launch);
             }
             catch (Exception e)
             {
@@ -188,7 +206,7 @@ internal sealed class Spawn : IScenario
         return error is null ? result! : throw new InvalidOperationException("floor spawn round failed: " + error.Message, error);
     }
 
-    private static RoundResult FloorRoundOnThisThread(int count, bool measureMemory, IReadOnlyList<string>? prefix)
+    private static RoundResult FloorRoundOnThisThread(int count, bool measureMemory, Launch launch)
     {
         var managedBefore = measureMemory ? ManagedBytes() : 0;
         var processes = new List<HostProcess>(count);
@@ -198,7 +216,12 @@ internal sealed class Spawn : IScenario
             var pongs = new Task<(byte Op, uint Id)>[count];
             for (var i = 0; i < count; i++)
             {
-                var process = HostProcess.Start(prefix);
+                var process = launch switch
+                {
+                    Launch.Spawner => HostProcess.StartThroughSpawner(),
+                    Launch.ExecChain => HostProcess.Start(HostProcess.LaunchChain),
+                    _ => HostProcess.Start(),
+                };
                 processes.Add(process);
                 process.Write(HostProcess.PingFrame(1));
                 pongs[i] = process.ReadFrameAsync().AsTask();
@@ -221,7 +244,7 @@ internal sealed class Spawn : IScenario
 
             if (measureMemory)
             {
-                BenchContext.Say($"floor{(prefix is null ? "" : " through the launch chain")}: {count} processes answering after {seconds:F2} s; killing them...");
+                BenchContext.Say($"floor{launch switch { Launch.Spawner => " by luaactors-spawn", Launch.ExecChain => " through the exec chain", _ => "" }}: {count} processes answering after {seconds:F2} s; killing them...");
             }
 
             var teardown = Stopwatch.GetTimestamp();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.IO.Pipes;
 using LuaActors.Process;
 using OsProcess = System.Diagnostics.Process;
 
@@ -16,9 +17,11 @@ internal sealed class HostProcess : IDisposable
     /// <summary>The payload preamble the VM actor sends for a request with the default limits.</summary>
     public const string ExecPreamble = "5000 0\n";
 
-    private static readonly ConcurrentDictionary<int, OsProcess> Started = new();
+    private static readonly ConcurrentDictionary<int, HostProcess> Started = new();
 
-    private readonly OsProcess _process;
+    // One of the two: started with Process.Start, or by luaactors-spawn.
+    private readonly OsProcess? _process;
+    private readonly SpawnedProcess? _spawned;
     private readonly Stream _in;
     private readonly Stream _out;
     private byte[] _buffer = new byte[4 * 1024];
@@ -34,6 +37,17 @@ internal sealed class HostProcess : IDisposable
         Pid = process.Id;
         _in = process.StandardInput.BaseStream;
         _out = process.StandardOutput.BaseStream;
+        Started[Pid] = this;
+    }
+
+    private HostProcess(SpawnedProcess spawned)
+    {
+        _spawned = spawned;
+        Pid = spawned.Pid;
+        _in = new AnonymousPipeClientStream(PipeDirection.Out, spawned.Stdin);
+        _out = new AnonymousPipeClientStream(PipeDirection.In, spawned.Stdout);
+        spawned.Stderr.Dispose();
+        Started[Pid] = this;
     }
 
     public int Pid { get; }
@@ -42,7 +56,7 @@ internal sealed class HostProcess : IDisposable
     public ReadOnlySpan<byte> Payload => _buffer.AsSpan(_payloadStart, _payloadLength);
 
     /// <summary>
-    /// The library's launch chain for a <c>basic</c> VM (ProcessBackend): own session, SIGKILL
+    /// The exec chain (<c>launcher = exec-chain</c> in ProcessBackend): own session, SIGKILL
     /// when the starting thread ends; <see cref="Start"/> then sets the address-space limit
     /// (64 + 64 MiB, the default) with prlimit(2) as the library does.
     /// </summary>
@@ -76,7 +90,6 @@ internal sealed class HostProcess : IDisposable
         }
 
         var process = OsProcess.Start(info) ?? throw new InvalidOperationException("could not start " + argv[0]);
-        Started[process.Id] = process;
         if (prefix is not null)
         {
             ProcessControl.SetAddressSpaceLimit(process.Id, DefaultAddressSpaceBytes);
@@ -85,22 +98,19 @@ internal sealed class HostProcess : IDisposable
         return new HostProcess(process);
     }
 
+    /// <summary>
+    /// Starts the same host process the library's default launcher does: by luaactors-spawn (one
+    /// exec, own session, death signal, the default address-space limit), no actors.
+    /// </summary>
+    public static HostProcess StartThroughSpawner() =>
+        new(Spawner.SpawnAsync(["lua5.4", "-E", HostScript.PathFor("lua5.4")], DefaultAddressSpaceBytes).GetAwaiter().GetResult());
+
     /// <summary>Kills (SIGKILL, by PID) every floor process that is still running.</summary>
     public static void KillAll()
     {
-        foreach (var (pid, process) in Started)
+        foreach (var process in Started.Values)
         {
-            try
-            {
-                process.Kill();
-                process.WaitForExit(2000);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            Started.TryRemove(pid, out _);
+            process.Dispose();
         }
     }
 
@@ -261,9 +271,16 @@ internal sealed class HostProcess : IDisposable
     /// <summary>Kills the process (SIGKILL by its PID) and waits for it.</summary>
     private void Kill()
     {
+        if (_spawned is { } spawned)
+        {
+            ProcessControl.Kill(spawned.Pidfd, spawned.Pid);
+            spawned.Exited.Wait(5000);
+            return;
+        }
+
         try
         {
-            _process.Kill();
+            _process!.Kill();
             _process.WaitForExit(5000);
         }
         catch (InvalidOperationException)
@@ -274,8 +291,18 @@ internal sealed class HostProcess : IDisposable
 
     public void Dispose()
     {
+        if (!Started.TryRemove(Pid, out _))
+        {
+            return;
+        }
+
         Kill();
-        Started.TryRemove(Pid, out _);
-        _process.Dispose();
+        _process?.Dispose();
+        if (_spawned is { } spawned)
+        {
+            _in.Dispose();
+            _out.Dispose();
+            ProcessControl.Close(spawned.Pidfd);
+        }
     }
 }

@@ -1,3 +1,6 @@
+using LuaActors.Api;
+using LuaActors.Messages;
+
 namespace LuaActors.Tests.Support;
 
 /// <summary>Finds VM processes through /proc, to prove none outlives its owner.</summary>
@@ -22,6 +25,26 @@ internal static class LuaProcesses
             .Select(p => p.Pid).Append(ownerPid).ToHashSet();
         return live.Where(p => p.Stat.Comm == "lua5.4" && parents.Contains(p.Stat.ParentPid)).Select(p => p.Pid).ToList();
     }
+
+    /// <summary>The PID of the process the VM runs now.</summary>
+    public static async Task<int> PidAsync(LuaVm vm) => (await vm.GetInfoAsync()).ProcessId!.Value;
+
+    /// <summary>Waits until the VM runs a process other than <paramref name="oldPid"/>.</summary>
+    public static async Task<int> NewPidAsync(LuaVm vm, int oldPid)
+    {
+        var pid = 0;
+        await Eventually.TrueAsync(async () =>
+        {
+            var info = await vm.GetInfoAsync();
+            pid = info.State == VmState.Running && info.ProcessId is { } now && now != oldPid ? now : 0;
+            return pid != 0;
+        }, TimeSpan.FromSeconds(20), "the VM came back with a new process");
+        return pid;
+    }
+
+    public static string Comm(int pid) => File.ReadAllText($"/proc/{pid}/comm").Trim();
+
+    public static int ParentOf(int pid) => Stat(pid)?.ParentPid ?? throw new InvalidOperationException($"no process {pid}");
 
     /// <summary>Whether <paramref name="pid"/> is a live (not zombie) process.</summary>
     public static bool IsAlive(int pid) => Stat(pid) is { State: not 'Z' };
