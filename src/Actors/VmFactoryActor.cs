@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
 using LuaActors.Backends;
 using LuaActors.Messages;
 
@@ -83,7 +84,16 @@ public sealed partial class VmFactoryActor : ReceiveActor
                 // Process backends hold no per-VM state: one per type.
                 if (!_sharedBackends.TryGetValue(spec.Type, out var shared))
                 {
-                    shared = new ProcessBackend(spec.Type, typeConfig);
+                    var process = new ProcessBackend(spec.Type, typeConfig);
+                    if (process.Launcher != typeConfig.GetString("launcher", "spawner"))
+                    {
+                        // Slower starts, same guarantees: worth a word, not a refusal.
+                        Context.GetLogger().Warning(
+                            "VM type {0}: {1} was not built beside the library (no C compiler?); its processes start through the exec chain",
+                            spec.Type, Process.Spawner.FileName);
+                    }
+
+                    shared = process;
                     _sharedBackends[spec.Type] = shared;
                 }
 

@@ -252,7 +252,7 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    /// <summary>Right after the fork, on the launcher thread, before any frame is written.</summary>
+    /// <summary>Exec chain: right after the fork, on the launcher thread, before any frame is written.</summary>
     private void Adopt(int pid, long addressSpaceBytes)
     {
         ProcessId = pid;
@@ -260,7 +260,7 @@ internal sealed class LuaProcess : IVmInstance
         try
         {
             // The interpreter runs no user code before its first frame, so a limit set now
-            // binds everything it will ever run (and survives the exec of the launch chain).
+            // binds everything it will ever run (and survives the execs of the chain).
             ProcessControl.SetAddressSpaceLimit(pid, addressSpaceBytes);
         }
         catch (IOException)

@@ -3,10 +3,11 @@ using System.Collections.Concurrent;
 namespace LuaActors.Process;
 
 /// <summary>
-/// Starts every VM process from a few dedicated, never-ending threads. The kill-on-parent-death
-/// signal (PR_SET_PDEATHSIG, set by <c>setpriv --pdeathsig</c>) fires when the THREAD that forked
-/// the child exits (prctl(2)), and .NET forks from the calling thread: spawned from a thread-pool
-/// thread that later retires, a healthy VM would be killed at random.
+/// Starts luaactors-spawn, and the VM processes of the exec chain, from a few dedicated,
+/// never-ending threads. The kill-on-parent-death signal (PR_SET_PDEATHSIG, set by the launcher
+/// itself or by <c>setpriv --pdeathsig</c>) fires when the THREAD that forked the child exits
+/// (prctl(2)), and .NET forks from the calling thread: spawned from a thread-pool thread that
+/// later retires, a healthy launcher or VM would be killed at random.
 /// <para>
 /// One thread per core (at most 4): <c>Process.Start</c> holds its thread until the child has
 /// exec'd, several ms per start on a machine with slow page-table work, and .NET lets starts
