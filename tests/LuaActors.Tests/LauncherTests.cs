@@ -55,6 +55,29 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task A_temp_directory_too_long_for_a_socket_path_still_starts_vms()
+    {
+        // The launcher's socket lives in a temp directory; sun_path holds 107 bytes. A process of
+        // its own (`luaactors eval`), since the launcher is started once per process.
+        var tmp = Directory.CreateTempSubdirectory("luaactors-long-" + new string('x', 90));
+        try
+        {
+            Assert.True(tmp.FullName.Length > 100);
+            var result = await CliWrap.Buffered.BufferedCommandExtensions.ExecuteBufferedAsync(
+                CliWrap.Cli.Wrap("dotnet")
+                    .WithArguments(["exec", TestPaths.LuaActorsDll, "eval", "return 6 * 7"])
+                    .WithEnvironmentVariables(env => env.Set("TMPDIR", tmp.FullName))
+                    .WithValidation(CliWrap.CommandResultValidation.None));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Equal("42\n", result.StandardOutput);
+        }
+        finally
+        {
+            tmp.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_launcher_is_an_invalid_spec()
     {
         await using var manager = await ManagerFixture.StartAsync("""

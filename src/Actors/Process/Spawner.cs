@@ -36,6 +36,7 @@ internal sealed class Spawner
     private const uint KindExited = 2;
     private const int ReplySize = 16;
     private const int MaxRequest = 65536;
+    private const int MaxSocketDirectory = 72;
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     private static readonly Lazy<string?> LazyBinary = new(Locate);
@@ -90,9 +91,17 @@ internal sealed class Spawner
 
     private static async Task<Spawner> StartAsync()
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException($"{FileName} runs on Linux only");
+        }
+
         var binary = BinaryPath ?? throw new IOException($"{FileName} is not beside {typeof(Spawner).Assembly.GetName().Name}.dll");
-        // A private directory (0700): nobody else can connect before the launcher does.
-        var directory = Directory.CreateTempSubdirectory("luaactors-spawn-");
+        // A private directory (0700): nobody else can connect before the launcher does. Under /tmp
+        // when TMPDIR is too long for a socket path (sun_path holds 107 bytes).
+        var directory = Path.GetTempPath().Length <= MaxSocketDirectory
+            ? Directory.CreateTempSubdirectory("luaactors-spawn-")
+            : Directory.CreateDirectory(Path.Combine("/tmp", "luaactors-spawn-" + Guid.NewGuid().ToString("N")), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             var path = Path.Combine(directory.FullName, "s");
