@@ -60,10 +60,6 @@ internal sealed class Spawner
     /// <summary>The launcher beside this assembly, or null when the build had no C compiler.</summary>
     public static string? BinaryPath => LazyBinary.Value;
 
-    /// <summary>The launcher's PID, when one is running (tests look for it as the VMs' parent).</summary>
-    public static int? RunningProcessId =>
-        _current is { IsCompletedSuccessfully: true } current && current.Result._ended is null ? current.Result._process.Id : null;
-
     /// <summary>
     /// Starts <paramref name="commandLine"/> (program first, looked up on PATH) in a new session,
     /// killed when the launcher dies, with RLIMIT_AS = <paramref name="addressSpaceBytes"/>.
