@@ -14,7 +14,7 @@ dpkg -s lua-socket >/dev/null 2>&1 || missing+=(lua-socket)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 # gcc brings cc; libc6-dev the headers luaactors-spawn.c includes.
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
-[ -e /usr/include/sys/signalfd.h ] || missing+=(libc6-dev)
+dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
 for tool in setsid setpriv; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }
 done

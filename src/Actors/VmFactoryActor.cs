@@ -85,7 +85,7 @@ public sealed partial class VmFactoryActor : ReceiveActor
                 if (!_sharedBackends.TryGetValue(spec.Type, out var shared))
                 {
                     var process = new ProcessBackend(spec.Type, typeConfig);
-                    if (process.Launcher != typeConfig.GetString("launcher", "spawner"))
+                    if (process.SpawnerMissing)
                     {
                         // Slower starts, same guarantees: worth a word, not a refusal.
                         Context.GetLogger().Warning(

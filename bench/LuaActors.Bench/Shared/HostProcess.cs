@@ -84,7 +84,7 @@ internal sealed class HostProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "LUA_INIT", "LUA_INIT_5_4", "LUA_PATH", "LUA_PATH_5_4", "LUA_CPATH", "LUA_CPATH_5_4" })
+        foreach (var name in Spawner.LuaEnvironment)
         {
             info.Environment.Remove(name);
         }

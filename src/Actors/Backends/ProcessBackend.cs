@@ -29,7 +29,7 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
             throw new ConfigurationException($"luaactors.vm-types.{type}.executable must name an interpreter.");
         }
 
-        // -E: ignore LUA_INIT and LUA_PATH, like the environment scrub in LuaProcess.
+        // -E: ignore LUA_INIT and LUA_PATH, like the environment scrub (Spawner.LuaEnvironment).
         var arguments = typeConfig.HasPath("arguments") ? typeConfig.GetStringList("arguments").ToArray() : ["-E"];
         var launcher = typeConfig.GetString("launcher", "spawner");
         if (launcher is not ("spawner" or "exec-chain"))
@@ -37,10 +37,10 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
             throw new ConfigurationException($"luaactors.vm-types.{type}.launcher must be spawner or exec-chain (got '{launcher}').");
         }
 
+        SpawnerMissing = launcher == "spawner" && Spawner.BinaryPath is null;
         _command = new LaunchCommand(
             [executable, .. arguments, HostScript.PathFor(executable)],
-            ViaSpawner: launcher == "spawner" && Spawner.BinaryPath is not null);
-        Launcher = _command.ViaSpawner ? "spawner" : "exec-chain";
+            ViaSpawner: launcher == "spawner" && !SpawnerMissing);
         var spares = typeConfig.GetInt("spare-processes", 0);
         if (spares is < 0 or > 64)
         {
@@ -52,8 +52,8 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
 
     public string Type { get; }
 
-    /// <summary>What starts this type's processes: <c>spawner</c>, or <c>exec-chain</c> (configured, or no luaactors-spawn was built).</summary>
-    public string Launcher { get; }
+    /// <summary>The type asks for luaactors-spawn but the build made none: its processes start through the exec chain.</summary>
+    public bool SpawnerMissing { get; }
 
     public Task<IVmInstance> StartAsync(InstanceStart start) =>
         _spares?.TryTake(start) is { } spare

@@ -12,7 +12,7 @@ internal static class LuaProcesses
     /// </summary>
     public static IReadOnlyList<int> StartedBy(int ownerPid)
     {
-        var live = new List<(int Pid, (string Comm, char State, int ParentPid) Stat)>();
+        var live = new List<(int Pid, (string Comm, char State, int ParentPid, int Session) Stat)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (int.TryParse(Path.GetFileName(dir), out var pid) && Stat(pid) is { State: not 'Z' } stat)
@@ -46,6 +46,9 @@ internal static class LuaProcesses
 
     public static int ParentOf(int pid) => Stat(pid)?.ParentPid ?? throw new InvalidOperationException($"no process {pid}");
 
+    /// <summary>The session <paramref name="pid"/> belongs to (its own PID when it leads it).</summary>
+    public static int SessionOf(int pid) => Stat(pid)?.Session ?? throw new InvalidOperationException($"no process {pid}");
+
     /// <summary>Whether <paramref name="pid"/> is a live (not zombie) process.</summary>
     public static bool IsAlive(int pid) => Stat(pid) is { State: not 'Z' };
 
@@ -66,7 +69,7 @@ internal static class LuaProcesses
 
     public static void Kill9(int pid) => System.Diagnostics.Process.GetProcessById(pid).Kill();
 
-    private static (string Comm, char State, int ParentPid)? Stat(int pid)
+    private static (string Comm, char State, int ParentPid, int Session)? Stat(int pid)
     {
         try
         {
@@ -74,7 +77,8 @@ internal static class LuaProcesses
             var open = text.IndexOf('(', StringComparison.Ordinal);
             var close = text.LastIndexOf(')');
             var rest = text[(close + 2)..].Split(' ');
-            return (text[(open + 1)..close], rest[0][0], int.Parse(rest[1]));
+            // After the command name: state, ppid, pgrp, session, ...
+            return (text[(open + 1)..close], rest[0][0], int.Parse(rest[1]), int.Parse(rest[3]));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
