@@ -38,7 +38,7 @@ internal static class AttachCommand
         AttachConnection connection;
         try
         {
-            connection = await AttachConnection.ConnectAsync(line.Node, line.Token, line.Positionals[0], CancellationToken.None);
+            connection = await AttachConnection.ConnectAsync(line.Node, line.Token, line.VmIdAt(0), CancellationToken.None);
         }
         catch (AttachRefusedException e)
         {

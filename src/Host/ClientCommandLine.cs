@@ -116,6 +116,13 @@ internal sealed class ClientCommandLine
         }
     }
 
+    /// <summary>Positional <paramref name="index"/> as a VM id: one outside the grammar is a bad argument (exit 2).</summary>
+    public string VmIdAt(int index)
+    {
+        var id = Positionals[index];
+        return Messages.VmId.Problem(id) is { } problem ? throw new ArgumentException(problem) : id;
+    }
+
     /// <summary>
     /// The code of an exec: positionals <paramref name="target"/> CODE, or <paramref name="target"/>
     /// alone with --file FILE ('-' for stdin).

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using LuaActors.Api;
 using LuaActors.Messages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace LuaActors.Host;
@@ -42,7 +44,12 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
         await result.ExecuteAsync(context);
     };
 
-    private static string Id(HttpContext context) => (string)context.Request.RouteValues["id"]!;
+    /// <summary>The VM id of the route; one outside the grammar (<see cref="VmId"/>) is a 400.</summary>
+    private static string Id(HttpContext context)
+    {
+        var id = (string)context.Request.RouteValues["id"]!;
+        return VmId.Problem(id) is { } problem ? throw new BadRequestException(problem) : id;
+    }
 
     private static string Name(HttpContext context) => (string)context.Request.RouteValues["name"]!;
 
@@ -50,6 +57,7 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
     {
         var request = await ReadAsync<CreateVmRequest>(context);
         var id = request.Id ?? throw new BadRequestException("id must be a string");
+        Require(VmId.IsValid(id), VmId.Problem(id)!);
         var vm = await manager.CreateVmAsync(id, OptionsOf(request), context.RequestAborted);
         var info = await vm.GetInfoAsync(context.RequestAborted);
         context.Response.Headers.Location = "/vms/" + Uri.EscapeDataString(id);
@@ -136,6 +144,19 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
         catch (BadRequestException e)
         {
             return Error(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, e.Message);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The body broke HTTP (too large, malformed chunks, shorter than its Content-Length,
+            // too slow): the client's error, worth a debug line, not a stack trace.
+            manager.System.Log.Debug("HTTP {0} {1}: refused the request body ({2}): {3}",
+                context.Request.Method, context.Request.Path, e.StatusCode, e.Message);
+            return e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? Error(e.StatusCode, ApiErrors.RequestTooLarge,
+                    $"the request body is larger than this node takes ({context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes)")
+                // Malformed, cut short or too slow (Kestrel says 408 for the last): all 400, the
+                // request as sent cannot be read.
+                : Error(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, $"bad request body: {e.Message}");
         }
         catch (LuaActorsException e)
         {

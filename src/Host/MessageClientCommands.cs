@@ -14,7 +14,7 @@ internal static class MessageClientCommands
         }
 
         line.ExpectPositionals("ID", "VALUE");
-        var id = line.Positionals[0];
+        var id = line.VmIdAt(0);
         var request = new MessageRequest { Value = ParseValue(line.Positionals[1]) };
         return await PostAsync(line, ApiClient.VmPath(id) + "/messages", request, body =>
         {
@@ -47,7 +47,7 @@ internal static class MessageClientCommands
         }
 
         line.ExpectPositionals("ID", "PEER");
-        var (id, peer) = (line.Positionals[0], line.Positionals[1]);
+        var (id, peer) = (line.VmIdAt(0), line.VmIdAt(1));
         return await PostAsync(line, ApiClient.VmPath(id) + "/peers", new LinkRequest { Peer = peer }, _ => $"linked {id} and {peer}");
     }
 
@@ -60,7 +60,7 @@ internal static class MessageClientCommands
         }
 
         line.ExpectPositionals("ID", "PEER");
-        var (id, peer) = (line.Positionals[0], line.Positionals[1]);
+        var (id, peer) = (line.VmIdAt(0), line.VmIdAt(1));
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
         var response = await client.DeleteAsync(ApiClient.VmPath(id) + "/peers/" + Uri.EscapeDataString(peer));
         if (!response.IsSuccess)

@@ -132,6 +132,7 @@ internal static class NodeCommand
             Token = token,
             ConfigFile = configFile,
             Output = Console.Out,
+            Errors = Console.Error,
         };
     }
 

@@ -34,6 +34,11 @@ internal static class NodeHost
                 "(--token TOKEN or LUAACTORS_TOKEN), or listen on 127.0.0.1");
         }
 
+        if (RemotingExposure.Warning(config) is { } warning)
+        {
+            options.Errors.WriteLine(warning);
+        }
+
         VmManager manager;
         try
         {
@@ -100,6 +105,7 @@ internal static class NodeHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = HttpBodyLimit.From(manager.System.Settings.Config);
             kestrel.Listen(endpoint.Address, endpoint.Port);
         });
         builder.Services.AddRoutingCore();

@@ -40,7 +40,7 @@ internal static class VmClientCommands
         }
 
         line.ExpectPositionals("ID");
-        var request = await VmOptionArguments.ApplyAsync(new CreateVmRequest { Id = line.Positionals[0] }, line);
+        var request = await VmOptionArguments.ApplyAsync(new CreateVmRequest { Id = line.VmIdAt(0) }, line);
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
         var response = await client.PostAsync("vms", request);
         if (!response.IsSuccess)
@@ -108,7 +108,7 @@ internal static class VmClientCommands
 
         line.ExpectPositionals("ID");
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
-        var response = await client.GetAsync(ApiClient.VmPath(line.Positionals[0]));
+        var response = await client.GetAsync(ApiClient.VmPath(line.VmIdAt(0)));
         if (!response.IsSuccess)
         {
             return await ClientRunner.FailAsync(response, line.Json);
@@ -159,7 +159,7 @@ internal static class VmClientCommands
         };
         using var client = new ApiClient(
             line.Node, line.Token, ClientRunner.RequestTimeout + TimeSpan.FromMilliseconds(timeoutMs ?? 0));
-        var response = await client.PostAsync(ApiClient.VmPath(line.Positionals[0]) + "/execute", request);
+        var response = await client.PostAsync(ApiClient.VmPath(line.VmIdAt(0)) + "/execute", request);
         if (!response.IsSuccess)
         {
             return await ClientRunner.FailAsync(response, line.Json);
@@ -188,7 +188,7 @@ internal static class VmClientCommands
         }
 
         line.ExpectPositionals("ID");
-        var id = line.Positionals[0];
+        var id = line.VmIdAt(0);
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
         var response = await client.DeleteAsync(ApiClient.VmPath(id));
         if (!response.IsSuccess)

@@ -72,7 +72,7 @@ public sealed class GroupHttpApiTests(NodeFixture fixture) : IClassFixture<NodeF
     [InlineData("groups", "{\"name\":\"g\",\"count\":0}", "invalid-request")]
     [InlineData("groups", "{\"name\":\"g\",\"count\":1001}", "invalid-request")]
     [InlineData("groups", "{\"name\":\"\",\"count\":1}", "invalid-request")]
-    [InlineData("groups", "{\"name\":\"bad name!\",\"count\":1}", "invalid-spec")]
+    [InlineData("groups", "{\"name\":\"bad name!\",\"count\":1}", "invalid-request")]
     [InlineData("groups", "{\"name\":\"g\",\"count\":1,\"timeout\":5}", "invalid-request")]
     [InlineData("groups/g/execute", "{}", "invalid-request")]
     [InlineData("groups/g/execute", "{\"code\":\"return 1\",\"timeoutMs\":-1}", "invalid-request")]

@@ -142,7 +142,9 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     }
 
     [Theory]
-    [InlineData("{\"id\":\"bad id!\"}", "invalid-spec")]
+    [InlineData("{\"id\":\"bad id!\"}", "invalid-request")]
+    [InlineData("{\"id\":\".\"}", "invalid-request")]
+    [InlineData("{\"id\":\"..\"}", "invalid-request")]
     [InlineData("{\"id\":\"neg-timeout\",\"limits\":{\"timeoutMs\":-5}}", "invalid-spec")]
     [InlineData("{\"id\":\"bad-config\",\"config\":{\"x\":\"y\"}}", "invalid-spec")]
     [InlineData("{\"id\":", "invalid-request")]

@@ -176,6 +176,12 @@ public sealed class VmCliTests(LoopbackTokenNodeFixture fixture) : IClassFixture
     [InlineData("vm", "info", "a", "--bogus")]
     [InlineData("cluster", "--node", "ftp://example.org")]
     [InlineData("cluster", "--token")]
+    [InlineData("vm", "create", "..")]
+    [InlineData("vm", "info", ".")]
+    [InlineData("vm", "exec", ".hidden", "return 1")]
+    [InlineData("vm", "rm", "a b")]
+    [InlineData("vm", "link", "a", "..")]
+    [InlineData("attach", "..")]
     public async Task Bad_arguments_exit_2(params string[] args)
     {
         var result = await RunAsync(args);
