@@ -140,7 +140,7 @@ public sealed class ManagerActor : ReceiveActor
         {
             foreach (var (replyTo, count) in _shutdownWaiters)
             {
-                replyTo.Tell(new AllVmsShutDown(count));
+                AnswerShutdown(replyTo, count);
             }
 
             _shutdownWaiters.Clear();
@@ -178,13 +178,18 @@ public sealed class ManagerActor : ReceiveActor
         _vms.Clear();
         if (_stopping.Count == 0)
         {
-            replyTo.Tell(new AllVmsShutDown(count));
+            AnswerShutdown(replyTo, count);
         }
         else
         {
             _shutdownWaiters.Add((replyTo, count));
         }
     }
+
+    // Every VM is gone: the idle spare processes go too, then the answer (through the factory,
+    // which owns them).
+    private void AnswerShutdown(IActorRef replyTo, int count) =>
+        _factory.Tell(new VmFactoryActor.DropSpareProcesses(replyTo, new AllVmsShutDown(count)));
 
     private static RequestFailed NotFound(string vmId) =>
         new(vmId, ErrorKind.NotFound, $"no VM with id '{vmId}'");

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
@@ -12,13 +11,19 @@ namespace LuaActors;
 /// <c>luaactors.vm-types</c>; each names a backend kind (<c>process</c>, <c>xcpng-stub</c>), so a
 /// new interpreter is configuration. Also the one place a spec is validated.
 /// </summary>
-public sealed partial class VmFactoryActor : ReceiveActor
+public sealed class VmFactoryActor : ReceiveActor
 {
     /// <summary>Validate <see cref="Spec"/> and build its backend.</summary>
     public sealed record ResolveBackend(VmSpec Spec);
 
     /// <summary>The reply to <see cref="ResolveBackend"/> when the spec is good (else a <see cref="RequestFailed"/>).</summary>
     public sealed record BackendResolved(IVmBackend Backend);
+
+    /// <summary>
+    /// Kill every idle spare process, then tell <paramref name="ReplyTo"/> <paramref name="Reply"/>:
+    /// the end of a shutdown of every VM, which must leave no process behind.
+    /// </summary>
+    public sealed record DropSpareProcesses(IActorRef ReplyTo, object Reply);
 
     private readonly Config _types;
     private readonly Dictionary<string, IVmBackend> _sharedBackends = new(StringComparer.Ordinal);
@@ -27,6 +32,15 @@ public sealed partial class VmFactoryActor : ReceiveActor
     {
         _types = vmTypes;
         Receive<ResolveBackend>(resolve => Sender.Tell(Resolve(resolve.Spec)));
+        Receive<DropSpareProcesses>(drop =>
+        {
+            foreach (var backend in _sharedBackends.Values.OfType<ProcessBackend>())
+            {
+                backend.DropSpares();
+            }
+
+            drop.ReplyTo.Tell(drop.Reply);
+        });
     }
 
     protected override void PostStop()
@@ -109,9 +123,9 @@ public sealed partial class VmFactoryActor : ReceiveActor
     /// <summary>Checks what does not depend on the type: the id and the limits.</summary>
     public static string? ValidateSpec(VmSpec spec)
     {
-        if (string.IsNullOrEmpty(spec.VmId) || !VmIdPattern().IsMatch(spec.VmId))
+        if (VmId.Problem(spec.VmId) is { } badId)
         {
-            return $"invalid VM id '{spec.VmId}': use 1-128 characters among letters, digits, '.', '_' and '-'";
+            return badId;
         }
 
         if (string.IsNullOrWhiteSpace(spec.Type))
@@ -129,7 +143,4 @@ public sealed partial class VmFactoryActor : ReceiveActor
             _ => null,
         };
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
-    private static partial Regex VmIdPattern();
 }

@@ -71,8 +71,8 @@ public sealed class FactoryTests(ManagerFixture fixture) : IClassFixture<Manager
     [InlineData("slash/id")]
     public async Task Invalid_ids_are_refused(string id)
     {
-        var error = await Assert.ThrowsAsync<InvalidVmSpecException>(() => fixture.Manager.CreateVmAsync(id));
-        Assert.Equal(ErrorKind.InvalidSpec, error.Kind);
+        var error = await Assert.ThrowsAsync<InvalidVmRequestException>(() => fixture.Manager.CreateVmAsync(id));
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
     }
 
     [Fact]

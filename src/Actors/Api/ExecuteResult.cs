@@ -74,7 +74,11 @@ public sealed class ExecuteResult
     public bool IsInteger(int index = 0) =>
         Values[index].ValueKind == JsonValueKind.Number && Values[index].GetRawText().IndexOfAny(['.', 'e', 'E']) < 0;
 
-    public override string ToString() => ValuesJson;
+    /// <summary>
+    /// The values as <c>lua -i</c> and <c>luaactors vm exec</c> show them: <c>4.0</c> for one
+    /// value, strings bare, several tab-separated, "" for none (<see cref="ValuesJson"/> has the JSON array).
+    /// </summary>
+    public override string ToString() => VmSession.RenderValues(ValuesJson);
 
     private JsonElement[] ParseValues()
     {

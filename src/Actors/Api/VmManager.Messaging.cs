@@ -9,6 +9,9 @@ namespace LuaActors.Api;
 /// <summary>Messaging between VMs, from C# (docs/api.md, "Messaging"): the other end of <c>vm.receive</c>.</summary>
 public sealed partial class VmManager
 {
+    // Values that reached a ReceiveFromVmAsync after it was cancelled, per VM, for the next call.
+    private readonly Dictionary<string, Queue<string>> _keptFromVms = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Puts <paramref name="value"/> into the VM's inbox, where its <c>vm.receive()</c> returns it
     /// with no sender. Values convert like <see cref="LuaValueJson.Encode"/> says. Throws
@@ -33,21 +36,108 @@ public sealed partial class VmManager
 
     /// <summary>
     /// The next value the VM sent to its host with <c>vm.send('$host', value)</c>, waiting up to
-    /// <paramref name="timeout"/>; null when none came. Values wait in the VM's actor (bounded
-    /// like its inbox) until taken.
+    /// <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: until one comes);
+    /// null when none came in time. Values wait in the VM's actor (bounded like its inbox) until
+    /// taken. Cancelling <paramref name="cancellationToken"/> ends the wait with an
+    /// <see cref="OperationCanceledException"/>; a value that reaches the cancelled wait is kept
+    /// for the next call, not lost.
     /// </summary>
     public async Task<JsonElement?> ReceiveFromVmAsync(string vmId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var waitMs = (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue / 2);
-        var received = await AskAsync<ReceivedFromVm>(new ReceiveFromVm(vmId, waitMs), timeout + _askTimeout, cancellationToken).ConfigureAwait(false);
-        if (received.ValueJson is null)
+        CheckId(vmId);
+        ThrowIfDisposed();
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
-            return null;
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "a wait is positive, zero, or Timeout.InfiniteTimeSpan");
         }
 
-        using var document = JsonDocument.Parse(received.ValueJson);
+        // Long waits go as a series of short ones: the VM's timer, the ask and the cluster's relay
+        // deadline all take a finite wait (an infinite one would overflow them), and between two
+        // a value that reached an earlier, cancelled call is picked up.
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? (long?)null : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TakeKept(vmId) is { } kept)
+            {
+                return Parse(kept);
+            }
+
+            var left = deadline is { } end ? Math.Max(0, end - Environment.TickCount64) : HostWaitSliceMs;
+            var waitMs = (int)Math.Min(left, HostWaitSliceMs);
+            // The ask is not cancelled with the token: its answer may carry a value the VM already
+            // gave away, so a cancelled wait hands that value to the next call instead.
+            var ask = AskAsync<ReceivedFromVm>(new ReceiveFromVm(vmId, waitMs), TimeSpan.FromMilliseconds(waitMs) + _askTimeout, CancellationToken.None);
+            ReceivedFromVm received;
+            try
+            {
+                received = await ask.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                KeepLateValue(vmId, ask);
+                throw;
+            }
+
+            if (received.ValueJson is not null)
+            {
+                return Parse(received.ValueJson);
+            }
+
+            if (deadline is { } due && Environment.TickCount64 >= due)
+            {
+                return null;
+            }
+        }
+    }
+
+    // One wait of a ReceiveFromVmAsync: a longer one is a series of these.
+    private const int HostWaitSliceMs = 1_000;
+
+    private static JsonElement Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
+
+    private string? TakeKept(string vmId)
+    {
+        lock (_keptFromVms)
+        {
+            if (_keptFromVms.TryGetValue(vmId, out var queue) && queue.TryDequeue(out var json))
+            {
+                if (queue.Count == 0)
+                {
+                    _keptFromVms.Remove(vmId);
+                }
+
+                return json;
+            }
+
+            return null;
+        }
+    }
+
+    private void KeepLateValue(string vmId, Task<ReceivedFromVm> ask) =>
+        ask.ContinueWith(
+            answered =>
+            {
+                if (answered.IsCompletedSuccessfully && answered.Result.ValueJson is { } json)
+                {
+                    lock (_keptFromVms)
+                    {
+                        if (!_keptFromVms.TryGetValue(vmId, out var queue))
+                        {
+                            _keptFromVms[vmId] = queue = new Queue<string>();
+                        }
+
+                        queue.Enqueue(json);
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     /// <summary>Subscribes the VM to <paramref name="topic"/>, as its own <c>vm.subscribe</c> would.</summary>
     public Task SubscribeAsync(string vmId, string topic, CancellationToken cancellationToken = default) =>
@@ -62,6 +152,8 @@ public sealed partial class VmManager
     /// </summary>
     public async Task LinkAsync(string vmId, string peerId, CancellationToken cancellationToken = default)
     {
+        CheckId(vmId);
+        CheckId(peerId);
         if (vmId == peerId)
         {
             throw new InvalidVmRequestException(vmId, "a VM cannot be its own peer");

@@ -15,7 +15,10 @@ namespace LuaActors.Api;
 /// var four = await vm.ExecuteAsync&lt;double&gt;("return math.sqrt(16)");
 /// </code>
 /// Every call is an ask to the <see cref="ManagerActor"/>; failures are typed
-/// <see cref="LuaActorsException"/>s.
+/// <see cref="LuaActorsException"/>s. A VM id that breaks the grammar (<see cref="Messages.VmId"/>)
+/// fails with <see cref="InvalidVmRequestException"/> before any actor is asked. After
+/// <see cref="DisposeAsync"/> (or once the actor system is terminated) every call fails at once
+/// with <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed partial class VmManager : IAsyncDisposable
 {
@@ -23,6 +26,8 @@ public sealed partial class VmManager : IAsyncDisposable
     private readonly TimeSpan _askMargin;
     private readonly TimeSpan _askTimeout;
     private readonly TimeSpan _defaultTimeout;
+    private readonly Lazy<Task> _disposal;
+    private int _disposed;
 
     private VmManager(ActorSystem system, IActorRef manager, bool ownsSystem)
     {
@@ -33,7 +38,18 @@ public sealed partial class VmManager : IAsyncDisposable
         _askMargin = config.GetTimeSpan("luaactors.api.ask-margin");
         _askTimeout = config.GetTimeSpan("luaactors.api.ask-timeout");
         _defaultTimeout = config.GetTimeSpan("luaactors.vm.default-timeout");
+        _disposal = new Lazy<Task>(DisposeOnceAsync);
     }
+
+    /// <summary>
+    /// The time limit of a request that gives none (<see cref="ExecuteOptions.TimeoutMs"/>) on a
+    /// VM created without one (<see cref="VmLimits.TimeoutMs"/>): <c>luaactors.vm.default-timeout</c>,
+    /// 5 s unless configured.
+    /// </summary>
+    public TimeSpan DefaultTimeout => _defaultTimeout;
+
+    /// <summary>Whether <see cref="DisposeAsync"/> was called or the actor system terminated: every call fails then.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0 || System.WhenTerminated.IsCompleted;
 
     public ActorSystem System { get; }
 
@@ -82,8 +98,14 @@ public sealed partial class VmManager : IAsyncDisposable
     public static bool IsCluster(ActorSystem system) =>
         ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider;
 
+    /// <summary>
+    /// Creates VM <paramref name="vmId"/> and returns its handle once its process answers (and its
+    /// init script ran). Without <see cref="VmLimits.TimeoutMs"/>, each request on it may run
+    /// <see cref="DefaultTimeout"/> (5 s by default).
+    /// </summary>
     public async Task<LuaVm> CreateVmAsync(string vmId, VmOptions? options = null, CancellationToken cancellationToken = default)
     {
+        CheckId(vmId);
         var spec = (options ?? new VmOptions()).ToSpec(vmId);
         var timeout = TimeSpan.FromMilliseconds(spec.Limits.TimeoutMs ?? _defaultTimeout.TotalMilliseconds) + _askTimeout;
         await AskAsync<VmCreated>(new CreateVm(spec), timeout, cancellationToken).ConfigureAwait(false);
@@ -91,8 +113,18 @@ public sealed partial class VmManager : IAsyncDisposable
     }
 
     /// <summary>A handle on an existing VM (no round trip; an unknown id fails at first use).</summary>
-    public LuaVm GetVm(string vmId) => new(this, vmId);
+    public LuaVm GetVm(string vmId)
+    {
+        CheckId(vmId);
+        return new LuaVm(this, vmId);
+    }
 
+    /// <summary>
+    /// Runs <paramref name="code"/> as a chunk and returns what it returned and printed. It may run
+    /// <see cref="ExecuteOptions.TimeoutMs"/>, else the VM's own limit, else
+    /// <see cref="DefaultTimeout"/> (5 s by default); then it fails with a <see cref="LuaException"/>
+    /// of kind Timeout and the VM keeps its state.
+    /// </summary>
     public async Task<ExecuteResult> ExecuteAsync(
         string vmId, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
         new(await AskAsync<Executed>(
@@ -133,14 +165,18 @@ public sealed partial class VmManager : IAsyncDisposable
     /// </summary>
     public async Task<VmSession> AttachAsync(string vmId, CancellationToken cancellationToken = default)
     {
+        CheckId(vmId);
+        ThrowIfDisposed();
         var sessionId = "s-" + Guid.NewGuid().ToString("N")[..8];
         var events = Channel.CreateUnbounded<ILuaActorsMessage>(new UnboundedChannelOptions { SingleReader = true });
         var attached = new TaskCompletionSource<SessionAttached>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var actor = System.ActorOf(Sessions.SessionActor.Props(vmId, sessionId, Manager, events.Writer, attached), "session-" + sessionId);
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var actor = System.ActorOf(
+            Sessions.SessionActor.Props(vmId, sessionId, Manager, events.Writer, attached, ended), "session-" + sessionId);
         try
         {
             var reply = await attached.Task.WaitAsync(_askTimeout, cancellationToken).ConfigureAwait(false);
-            return new VmSession(this, vmId, sessionId, actor, events.Reader, reply.Sessions);
+            return new VmSession(this, vmId, sessionId, actor, events.Reader, ended.Task, _askTimeout, reply.Sessions);
         }
         catch
         {
@@ -153,9 +189,17 @@ public sealed partial class VmManager : IAsyncDisposable
     public async Task<int> ShutdownAllAsync(CancellationToken cancellationToken = default) =>
         (await AskAsync<AllVmsShutDown>(ShutdownAll.Instance, _askTimeout, cancellationToken).ConfigureAwait(false)).Count;
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Removes this manager's VMs and stops its actor system (when it started it; in a cluster the
+    /// node leaves and its VMs move to the others). Once only: a second call returns the first
+    /// one's task.
+    /// </summary>
+    public ValueTask DisposeAsync() => new(_disposal.Value);
+
+    private async Task DisposeOnceAsync()
     {
-        if (!_ownsSystem)
+        Volatile.Write(ref _disposed, 1);
+        if (!_ownsSystem || System.WhenTerminated.IsCompleted)
         {
             return;
         }
@@ -169,7 +213,7 @@ public sealed partial class VmManager : IAsyncDisposable
 
         try
         {
-            await ShutdownAllAsync().ConfigureAwait(false);
+            await AskUncheckedAsync<AllVmsShutDown>(ShutdownAll.Instance, _askTimeout, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or LuaActorsException)
         {
@@ -182,7 +226,36 @@ public sealed partial class VmManager : IAsyncDisposable
     private TimeSpan RequestTimeout(ExecuteOptions? options) =>
         (options?.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : _defaultTimeout) + _askMargin;
 
-    private async Task<T> AskAsync<T>(object message, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Throws <see cref="InvalidVmRequestException"/> for an id outside the grammar.</summary>
+    internal static void CheckId(string vmId)
+    {
+        if (Messages.VmId.Problem(vmId) is { } problem)
+        {
+            throw new InvalidVmRequestException(vmId ?? "", problem);
+        }
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+        {
+            throw new ObjectDisposedException(nameof(VmManager),
+                "this VmManager was disposed (or its actor system terminated): start a new one");
+        }
+    }
+
+    private Task<T> AskAsync<T>(object message, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (message is IVmCommand command)
+        {
+            CheckId(command.VmId);
+        }
+
+        ThrowIfDisposed();
+        return AskUncheckedAsync<T>(message, timeout, cancellationToken);
+    }
+
+    private async Task<T> AskUncheckedAsync<T>(object message, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var reply = await Manager.Ask<object>(message, timeout, cancellationToken).ConfigureAwait(false);
         return reply switch

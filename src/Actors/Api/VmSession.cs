@@ -19,17 +19,22 @@ public sealed class VmSession : IAsyncDisposable
     private readonly VmManager _manager;
     private readonly IActorRef _actor;
     private readonly ChannelReader<ILuaActorsMessage> _events;
+    private readonly Task _ended;
+    private readonly TimeSpan _detachWithin;
     private int _outstanding;
+    private int _detached;
 
     internal VmSession(
         VmManager manager, string vmId, string sessionId, IActorRef actor, ChannelReader<ILuaActorsMessage> events,
-        IReadOnlyList<string> sessionsAtAttach)
+        Task ended, TimeSpan detachWithin, IReadOnlyList<string> sessionsAtAttach)
     {
         _manager = manager;
         VmId = vmId;
         SessionId = sessionId;
         _actor = actor;
         _events = events;
+        _ended = ended;
+        _detachWithin = detachWithin;
         SessionsAtAttach = sessionsAtAttach;
     }
 
@@ -40,10 +45,22 @@ public sealed class VmSession : IAsyncDisposable
     /// <summary>Every session attached to the VM when this one attached, this one included.</summary>
     public IReadOnlyList<string> SessionsAtAttach { get; }
 
-    /// <summary>Sends one line; its result arrives as an event (see <see cref="SessionInputEvaluated"/>).</summary>
+    /// <summary>
+    /// Whether the session is over: detached, or ended because its VM was removed or gave up
+    /// (its last event says why). Input is refused then.
+    /// </summary>
+    public bool IsEnded => Volatile.Read(ref _detached) != 0 || _ended.IsCompleted;
+
+    /// <summary>
+    /// Sends one line; its result arrives as an event (see <see cref="SessionInputEvaluated"/>).
+    /// Throws <see cref="InvalidOperationException"/> once the session is over (<see cref="IsEnded"/>),
+    /// <see cref="ObjectDisposedException"/> once its manager is disposed.
+    /// </summary>
     public Task SendInputAsync(string line, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(line);
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfEnded();
         Interlocked.Increment(ref _outstanding);
         _manager.Manager.Tell(new SendSessionInput(VmId, SessionId, line), _actor);
         return Task.CompletedTask;
@@ -100,27 +117,42 @@ public sealed class VmSession : IAsyncDisposable
     public Task InterruptAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfEnded();
         _manager.Manager.Tell(new InterruptSession(VmId, SessionId), _actor);
         return Task.CompletedTask;
     }
 
-    /// <summary>Leaves the VM; other sessions on it go on untouched.</summary>
-    public async Task DetachAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Leaves the VM; other sessions on it go on untouched. Returns once the VM let the session go
+    /// (a round trip), or at once when the session is over already: calling it again, after the
+    /// VM was removed or after the manager was disposed, is harmless. A VM that cannot answer
+    /// (its node lost) is given the ask timeout, then forgets the session by itself.
+    /// </summary>
+    public Task DetachAsync(CancellationToken cancellationToken = default)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _actor.Tell(new SessionActor.Detach(done));
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _detached, 1) == 0 && !_ended.IsCompleted)
+        {
+            _actor.Tell(new SessionActor.Detach(_detachWithin));
+        }
+
+        // A terminated actor system stops the session's actor, which ends the session.
+        return _ended.WaitAsync(cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await DetachAsync().ConfigureAwait(false);
+
+    private void ThrowIfEnded()
     {
-        try
+        _manager.ThrowIfDisposed();
+        if (Volatile.Read(ref _detached) != 0)
         {
-            await DetachAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"session {SessionId} on VM '{VmId}' was detached: attach again to send input");
         }
-        catch (TimeoutException)
+
+        if (_ended.IsCompleted)
         {
-            _manager.System.Stop(_actor);
+            throw new InvalidOperationException(
+                $"session {SessionId} on VM '{VmId}' has ended (the VM was removed or stopped; its last event says why)");
         }
     }
 

@@ -60,6 +60,9 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
             ? Task.FromResult<IVmInstance>(spare)
             : LuaProcess.StartAsync(_command, start);
 
+    /// <summary>Kills the idle spare processes; the pool refills at the next VM start.</summary>
+    public void DropSpares() => _spares?.Drop();
+
     /// <summary>Kills the spare processes (the factory that built this backend stopped).</summary>
     public void Dispose() => _spares?.Dispose();
 }

@@ -8,7 +8,8 @@ namespace LuaActors.Backends;
 /// backend. A VM that crashes (or is created) takes one instead of waiting for a process start,
 /// which costs milliseconds (~13 ms on the development machine, most of it in the kernel); the
 /// pool refills in the background. Filled only once the type has started its first VM, so a
-/// one-shot `eval` costs at most one extra start. Disposing kills the spares.
+/// one-shot `eval` costs at most one extra start. <see cref="Drop"/> kills the spares until the
+/// next VM start (shutting every VM down leaves no process); disposing kills them for good.
 /// </summary>
 internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposable
 {
@@ -18,6 +19,9 @@ internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposa
     private readonly ConcurrentQueue<LuaProcess> _ready = new();
     private int _starting;
     private int _disposed;
+
+    // Bumped by Drop: a spare whose start began before it is killed when it comes up.
+    private int _epoch;
 
     /// <summary>
     /// A live spare bound to <paramref name="start"/>'s VM, or null (then start one the usual way).
@@ -42,11 +46,28 @@ internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposa
     public void Dispose()
     {
         Interlocked.Exchange(ref _disposed, 1);
+        Drop();
+    }
+
+    /// <summary>
+    /// Kills the idle spares and those still starting; the pool fills again at the next
+    /// <see cref="TryTake"/>.
+    /// </summary>
+    public void Drop()
+    {
+        Interlocked.Increment(ref _epoch);
+        KillReady();
+    }
+
+    private void KillReady()
+    {
         while (_ready.TryDequeue(out var spare))
         {
             spare.Kill();
         }
     }
+
+    private bool Dropped(int epoch) => Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _epoch) != epoch;
 
     private void Refill()
     {
@@ -56,6 +77,7 @@ internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposa
         }
 
         Interlocked.Increment(ref _starting);
+        var epoch = Volatile.Read(ref _epoch);
         LuaProcess.StartSpareAsync(command, IdleAddressSpaceBytes).ContinueWith(
             started =>
             {
@@ -66,10 +88,18 @@ internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposa
                     return;
                 }
 
-                _ready.Enqueue(started.Result);
-                if (Volatile.Read(ref _disposed) != 0)
+                if (Dropped(epoch))
                 {
-                    Dispose();
+                    started.Result.Kill();
+                    return;
+                }
+
+                _ready.Enqueue(started.Result);
+                if (Dropped(epoch))
+                {
+                    // Dropped (or disposed) between the check and the enqueue: checked again
+                    // after it, so either Drop or this side kills it.
+                    KillReady();
                     return;
                 }
 

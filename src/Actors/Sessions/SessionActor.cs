@@ -11,22 +11,33 @@ namespace LuaActors.Sessions;
 /// when that actor goes without saying the VM stopped (a hand-over to another node, a lost
 /// node), it attaches again to wherever the VM now runs.
 /// </summary>
-internal sealed class SessionActor : ReceiveActor
+internal sealed class SessionActor : ReceiveActor, IWithTimers
 {
-    /// <summary>Detach, then tell <paramref name="Done"/>.</summary>
-    public sealed record Detach(TaskCompletionSource Done);
+    /// <summary>
+    /// Detach, then stop (completing the session's end). A VM that does not answer within
+    /// <paramref name="Within"/> (its node unreachable) is not waited for: it forgets the session
+    /// when it sees this actor stop.
+    /// </summary>
+    public sealed record Detach(TimeSpan Within);
+
+    private sealed record DetachTimedOut
+    {
+        public static readonly DetachTimedOut Instance = new();
+    }
 
     private readonly string _vmId;
     private readonly string _sessionId;
     private readonly IActorRef _manager;
     private readonly ChannelWriter<ILuaActorsMessage> _events;
     private readonly TaskCompletionSource<SessionAttached> _attached;
-    private TaskCompletionSource? _detached;
+    private readonly TaskCompletionSource _ended;
+    private bool _detaching;
     private IActorRef? _vm;
 
     public SessionActor(string vmId, string sessionId, IActorRef manager, ChannelWriter<ILuaActorsMessage> events,
-        TaskCompletionSource<SessionAttached> attached)
+        TaskCompletionSource<SessionAttached> attached, TaskCompletionSource ended)
     {
+        _ended = ended;
         _vmId = vmId;
         _sessionId = sessionId;
         _manager = manager;
@@ -40,13 +51,23 @@ internal sealed class SessionActor : ReceiveActor
         Receive<VmStopped>(stopped => End(stopped));
         Receive<Detach>(detach =>
         {
-            _detached = detach.Done;
-            _manager.Tell(new DetachSession(_vmId, _sessionId));
+            if (!_detaching)
+            {
+                _detaching = true;
+                _manager.Tell(new DetachSession(_vmId, _sessionId));
+                Timers.StartSingleTimer("detach", DetachTimedOut.Instance, detach.Within);
+            }
         });
+        Receive<DetachTimedOut>(_ => End(null));
         Receive<SessionDetached>(_ => End(null));
         Receive<Terminated>(terminated =>
         {
-            if (terminated.ActorRef.Equals(_vm))
+            if (terminated.ActorRef.Equals(_vm) && _detaching)
+            {
+                // Leaving anyway: nothing to detach from any more.
+                End(null);
+            }
+            else if (terminated.ActorRef.Equals(_vm))
             {
                 // The VM's actor is gone but the VM was not removed: find it again.
                 _vm = null;
@@ -55,17 +76,19 @@ internal sealed class SessionActor : ReceiveActor
         });
     }
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props Props(string vmId, string sessionId, IActorRef manager, ChannelWriter<ILuaActorsMessage> events,
-        TaskCompletionSource<SessionAttached> attached) =>
-        Akka.Actor.Props.Create(() => new SessionActor(vmId, sessionId, manager, events, attached));
+        TaskCompletionSource<SessionAttached> attached, TaskCompletionSource ended) =>
+        Akka.Actor.Props.Create(() => new SessionActor(vmId, sessionId, manager, events, attached, ended));
 
     protected override void PreStart() => _manager.Tell(new AttachSession(_vmId, _sessionId));
 
     protected override void PostStop()
     {
         _attached.TrySetException(new VmUnavailableException(_vmId, ErrorKind.Stopped, "the session ended before it was attached"));
-        _detached?.TrySetResult();
         _events.TryComplete();
+        _ended.TrySetResult();
     }
 
     private void OnAttached(SessionAttached attached)
