@@ -122,6 +122,8 @@ public sealed partial class VmManager
         ask.ContinueWith(
             answered =>
             {
+                // Nobody awaits this ask any more: a failure of it (the VM removed meanwhile) is moot.
+                _ = answered.Exception;
                 if (answered.IsCompletedSuccessfully && answered.Result.ValueJson is { } json)
                 {
                     lock (_keptFromVms)
