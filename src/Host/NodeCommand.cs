@@ -132,7 +132,6 @@ internal static class NodeCommand
             Token = token,
             ConfigFile = configFile,
             Output = Console.Out,
-            Errors = Console.Error,
         };
     }
 

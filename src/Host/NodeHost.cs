@@ -71,7 +71,7 @@ internal static class NodeHost
                 options.Output.WriteLine($"seeds: {string.Join(", ", seeds)}");
             }
 
-            web = BuildWebApplication(manager, endpoint, token);
+            web = BuildWebApplication(manager, endpoint, token, options.Errors);
             try
             {
                 await web.StartAsync(cancellationToken);
@@ -97,7 +97,7 @@ internal static class NodeHost
         }
     }
 
-    private static WebApplication BuildWebApplication(VmManager manager, HttpEndpoint endpoint, string? token)
+    private static WebApplication BuildWebApplication(VmManager manager, HttpEndpoint endpoint, string? token, TextWriter errors)
     {
         // The empty builder reads no appsettings.json or ASPNETCORE_* variables and logs nothing:
         // the node's own options are the whole configuration.
@@ -120,7 +120,7 @@ internal static class NodeHost
         }
 
         app.UseRouting();
-        new HttpApi(manager, Console.Error).Map(app);
+        new HttpApi(manager, errors).Map(app);
         return app;
     }
 

@@ -30,8 +30,8 @@ internal sealed record NodeOptions
     /// <summary>Where the node prints its address, its HTTP URL and membership changes.</summary>
     public TextWriter Output { get; init; } = TextWriter.Null;
 
-    /// <summary>Where the node prints start-up warnings (an unprotected cluster port).</summary>
-    public TextWriter Errors { get; init; } = TextWriter.Null;
+    /// <summary>Where the node prints start-up warnings (an unprotected cluster port) and the HTTP API's internal errors.</summary>
+    public TextWriter Errors { get; init; } = Console.Error;
 }
 
 /// <summary>The options cannot start a node (bad value, non-loopback HTTP without a token): exit code 2.</summary>

@@ -33,12 +33,17 @@ public class NodeFixture : IAsyncLifetime
 
     public string? Token => _token;
 
+    /// <summary>What the node writes on stderr (its internal errors): kept for checks.</summary>
+    public StringWriter ErrorText { get; } = new();
+
+    private TextWriter Errors => TextWriter.Synchronized(ErrorText);
+
     /// <summary>A client of the node's API (with the token, if the node has one).</summary>
     public HttpClient Client { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Node = await NodeHost.StartAsync(new NodeOptions { Port = 0, Http = _http, Token = _token, Config = TestConfig.Hocon });
+        Node = await NodeHost.StartAsync(new NodeOptions { Port = 0, Http = _http, Token = _token, Config = TestConfig.Hocon, Errors = Errors });
         Client = NewClient(_token);
         // The node is its own seed: wait until it is Up, so /cluster shows a settled member.
         await Eventually.TrueAsync(async () =>
