@@ -32,6 +32,16 @@ public sealed class EmbeddingPromisesTests(ManagerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_socket_receive_with_an_infinite_timeout_waits_too()
+    {
+        // The call: ReceiveMessageAsync(id, Timeout.InfiniteTimeSpan) returned null at once.
+        var vm = await Manager.CreateVmAsync(ManagerFixture.NewId("receive"));
+        var receive = vm.ReceiveMessageAsync(Timeout.InfiniteTimeSpan);
+        await vm.ExecuteAsync("vm.send('$host', 'hello')");
+        Assert.Equal(new SocketMessage(0, "\"hello\""), await receive.WaitAsync(Wait));
+    }
+
+    [Fact]
     public async Task A_very_long_receive_waits_too()
     {
         var vm = await Manager.CreateVmAsync(ManagerFixture.NewId("receive"));
