@@ -18,6 +18,7 @@ public sealed class ManagerActor : ReceiveActor
     private readonly IActorRef _factory;
     private readonly VmSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SizeLimits _limits = SizeLimits.Of(Context.System);
     private readonly Dictionary<string, IActorRef> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, (string VmId, List<IActorRef> RemoveWaiters)> _stopping = new();
     private readonly Dictionary<IActorRef, string> _idsByRef = new();
@@ -38,7 +39,12 @@ public sealed class ManagerActor : ReceiveActor
         Receive<Terminated>(OnTerminated);
         Receive<IVmCommand>(command =>
         {
-            if (_vms.TryGetValue(command.VmId, out var vm))
+            // The same limits as between nodes: a VM answers alike wherever it runs.
+            if (_limits.CheckRequest(command) is { } tooLarge)
+            {
+                Sender.Tell(tooLarge);
+            }
+            else if (_vms.TryGetValue(command.VmId, out var vm))
             {
                 vm.Forward(command);
             }
@@ -68,6 +74,12 @@ public sealed class ManagerActor : ReceiveActor
         if (VmFactoryActor.ValidateSpec(create.Spec) is { } problem)
         {
             Sender.Tell(new RequestFailed(id, ErrorKind.InvalidSpec, problem));
+            return;
+        }
+
+        if (_limits.CheckRequest(create) is { } tooLarge)
+        {
+            Sender.Tell(tooLarge);
             return;
         }
 

@@ -94,6 +94,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     private readonly string _vmId;
     private readonly IActorRef _factory;
     private readonly VmSettings _settings;
+    private readonly SizeLimits _sizeLimits = SizeLimits.Of(Context.System);
     private readonly VmRegistry? _registry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<Pending> _pending = new();
@@ -285,7 +286,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         var limits = spec.Limits ?? VmLimits.Default;
         _timeoutMs = limits.TimeoutMs ?? (int)_settings.DefaultTimeout.TotalMilliseconds;
         _memoryBytes = limits.MemoryMb is { } mb ? mb * (1L << 20) : _settings.MemoryLimitBytes;
-        _outputCap = limits.OutputCapBytes ?? _settings.OutputCapBytes;
+        // luaactors.limits.max-output-size is the ceiling of every VM's output cap.
+        _outputCap = Math.Min(limits.OutputCapBytes ?? _settings.OutputCapBytes, _sizeLimits.MaxOutputSize);
         CreateInbox(limits);
         _factory.Tell(new VmFactoryActor.ResolveBackend(spec));
     }
@@ -531,7 +533,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nrep_cap={_settings.StringRepCapBytes}\nvm_id={_vmId}\n";
+        var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nresult_cap={_sizeLimits.MaxResultSize}\nrep_cap={_settings.StringRepCapBytes}\nvm_id={_vmId}\n";
         if (_spec!.Networking)
         {
             limits += $"net=1\nnet_allow={_settings.NetworkAllow.Replace(" ", "", StringComparison.Ordinal)}\nnet_sockets={_settings.MaxSockets}\n";
@@ -596,7 +598,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         switch (head.Kind)
         {
             case PendingKind.Execute:
-                head.ReplyTo.Tell(Replies.FromExecution(_vmId, frame));
+                // Too big a reply would be dropped on its way to another node: TooLarge instead, here too.
+                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
                 break;
             case PendingKind.Ping:
                 head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok
@@ -616,7 +619,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
                 OnReady();
                 break;
             case PendingKind.SessionInput:
-                OnSessionInputEvaluated(head, Replies.FromExecution(_vmId, frame));
+                OnSessionInputEvaluated(head, _sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
                 break;
         }
 

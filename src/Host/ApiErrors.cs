@@ -51,6 +51,9 @@ internal static class ApiErrors
         // The target VM's inbox is full: its Lua code must take messages first.
         ErrorKind.InboxFull => HttpStatusCode.TooManyRequests,
 
+        // A request or its reply is over a luaactors.limits size (docs/guarantees.md, "Size limits").
+        ErrorKind.TooLarge => HttpStatusCode.RequestEntityTooLarge,
+
         _ => HttpStatusCode.InternalServerError,
     };
 

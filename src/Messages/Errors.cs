@@ -43,6 +43,11 @@ public enum ErrorKind
     Overloaded,
     /// <summary>The target VM's inbox holds as many messages as it may (its inbox capacity).</summary>
     InboxFull,
+    /// <summary>
+    /// A request or its reply is over a size limit (<c>luaactors.limits</c>: code, result, message
+    /// size); refused before it was sent, on any node alike. Wire "too-large", HTTP 413.
+    /// </summary>
+    TooLarge,
 }
 
 /// <summary>

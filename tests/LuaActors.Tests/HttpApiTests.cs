@@ -233,10 +233,11 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         foreach (var kind in Enum.GetValues<ErrorKind>())
         {
             var status = (int)ApiErrors.StatusOf(kind);
-            Assert.True(status is 400 or 404 or 409 or 422 or 429 or 503, $"{kind} maps to {status}");
+            Assert.True(status is 400 or 404 or 409 or 413 or 422 or 429 or 503, $"{kind} maps to {status}");
         }
 
         Assert.Equal(HttpStatusCode.TooManyRequests, ApiErrors.StatusOf(ErrorKind.InboxFull));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, ApiErrors.StatusOf(ErrorKind.TooLarge));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.VmFailed));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.Overloaded));

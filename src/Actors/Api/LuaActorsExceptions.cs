@@ -22,6 +22,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
             => new InvalidVmSpecException(failed.VmId, failed.Kind, failed.Message),
         ErrorKind.NotSupported => new VmNotSupportedException(failed.VmId, failed.Message),
         ErrorKind.InvalidRequest => new InvalidVmRequestException(failed.VmId, failed.Message),
+        ErrorKind.TooLarge => new TooLargeException(failed.VmId, failed.Message),
         _ => new VmUnavailableException(failed.VmId, failed.Kind, failed.Message),
     };
 }
@@ -68,3 +69,6 @@ public sealed class VmUnavailableException(string vmId, ErrorKind kind, string m
 
 /// <summary>The VM's inbox is full: its Lua code takes messages slower than they come.</summary>
 public sealed class VmInboxFullException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.InboxFull, message);
+
+/// <summary>The request or its reply is over a <c>luaactors.limits</c> size; nothing was sent over it.</summary>
+public sealed class TooLargeException(string vmId, string message) : LuaActorsException(vmId, ErrorKind.TooLarge, message);

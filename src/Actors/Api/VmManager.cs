@@ -87,6 +87,7 @@ public sealed partial class VmManager : IAsyncDisposable
     public static IActorRef SpawnActors(ActorSystem system, Config config)
     {
         var settings = VmSettings.From(config);
+        _ = SizeLimits.Of(system); // checked at start-up, not at the first request
         var factory = system.ActorOf(VmFactoryActor.Props(config), "vm-factory");
         system.ActorOf(UndeliveredRequestsActor.Props(), "vm-undelivered");
         return IsCluster(system)

@@ -6,8 +6,8 @@ namespace LuaActors.Cluster;
 /// <summary>
 /// One request a <see cref="ShardedManagerActor"/> sent into the shard region, and the sender
 /// its reply comes back to: a temporary actor ref like the one behind <c>Ask</c> (no actor,
-/// no mailbox, addressable from other nodes), so the manager learns where its VM lives and can
-/// fail the request with <c>NodeLost</c> if that node is lost while it is in flight. (A child
+/// no mailbox, addressable from other nodes), which the manager keeps while it is in flight so
+/// it can fail it with <c>NodeLost</c> if the node the region sent it to is lost. (A child
 /// actor per request, as before, cost an actor's creation and stop on every call.)
 /// <para>
 /// The reply arrives on whatever thread delivers it, while the manager may be aborting the
@@ -19,16 +19,16 @@ internal sealed class RelayedRequest : MinimalActorRef
     /// <summary>How often a request that never reached its VM is sent again (each hand-over may drop it once).</summary>
     private const int MaxResends = 5;
 
-    private readonly Action<RelayedRequest, IActorRef?> _answered;
+    private readonly Action<RelayedRequest> _answered;
     private readonly Action<RelayedRequest> _resend;
     private int _finished;
     private int _resends;
 
-    /// <param name="answered">Called once the reply went on, with the VM's reply's sender.</param>
+    /// <param name="answered">Called once the reply went on.</param>
     /// <param name="resend">Called when the request came back undelivered (it did not run): send <see cref="Command"/> again.</param>
     public RelayedRequest(
         IActorRefProvider provider, IActorRef replyTo, IVmCommand command, long deadline,
-        Action<RelayedRequest, IActorRef?> answered, Action<RelayedRequest> resend)
+        Action<RelayedRequest> answered, Action<RelayedRequest> resend)
     {
         Provider = provider;
         Path = provider.TempPath();
@@ -52,6 +52,12 @@ internal sealed class RelayedRequest : MinimalActorRef
 
     /// <summary>Stopwatch timestamp after which the manager forgets it (a leak guard only).</summary>
     public long Deadline { get; }
+
+    /// <summary>
+    /// The manager's count of sends into the region when this request was last sent (set and
+    /// read on the manager's thread only): a location the region gave after that send covers it.
+    /// </summary>
+    public long Sent { get; set; }
 
     /// <summary>True for the first caller only: the reply, an abort or the leak guard.</summary>
     public bool TryFinish()
@@ -81,6 +87,6 @@ internal sealed class RelayedRequest : MinimalActorRef
         }
 
         ReplyTo.Tell(message, this);
-        _answered(this, sender);
+        _answered(this);
     }
 }

@@ -18,8 +18,18 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
 
-    /// <summary>From a request's temporary ref: answered by the VM on <see cref="VmNode"/>.</summary>
-    private sealed record RequestAnswered(RelayedRequest Request, Address? VmNode);
+    /// <summary>From a request's temporary ref: answered.</summary>
+    private sealed record RequestAnswered(RelayedRequest Request);
+
+    /// <summary>
+    /// Where the region sends <paramref name="VmId"/>'s requests (its <c>EntityLocation</c>),
+    /// as it stood after the manager's first <paramref name="Sends"/> sends into the region.
+    /// </summary>
+    /// <remarks><paramref name="Node"/> is null when the shard has no home yet; <paramref name="Failed"/> when the region did not answer.</remarks>
+    private sealed record Located(string VmId, Address? Node, long Sends, bool Failed = false);
+
+    /// <summary>A lost node's shards have surely left the region's routing by now: stop locating requests.</summary>
+    private sealed record StopWatchingLostNode(Address Node);
 
     /// <summary>From a request's temporary ref: it never reached its VM; send it again.</summary>
     private sealed record ResendRequest(RelayedRequest Request);
@@ -33,6 +43,21 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ResendDelay = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How long the region's location query waits for the entity to answer (its node may be
+    /// dead): the answer names the shard's node either way, after at most this long.
+    /// </summary>
+    private static readonly TimeSpan LocateTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How much longer than <see cref="LocateTimeout"/> the region may take to answer (it may be busy).</summary>
+    private static readonly TimeSpan LocateAnswerMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After a lost node is removed, the region forgets its shards once it sees the node's region
+    /// terminate (the same membership event); until then it may still send requests there.
+    /// </summary>
+    private static readonly TimeSpan LostNodeWatch = TimeSpan.FromSeconds(5);
+
     private readonly IActorRef _region;
     private readonly IActorRef _factory;
     private readonly VmRegistry _registry;
@@ -41,8 +66,12 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _creating = new(StringComparer.Ordinal);
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly SizeLimits _limits = SizeLimits.Of(Context.System);
     private readonly HashSet<RelayedRequest> _inFlight = [];
-    private readonly Dictionary<string, Address> _vmNodes = new(StringComparer.Ordinal);
+
+    /// <summary>Nodes that were downed and whose shards the region may still send requests to.</summary>
+    private readonly HashSet<Address> _lostNodes = [];
+    private long _sends;
     private int _upMembersPlaced;
 
     public ShardedManagerActor(IActorRef region, IActorRef factory, VmRegistry registry, VmSettings settings, TimeSpan placementWait)
@@ -58,33 +87,54 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         Receive<ListVms>(_ => CollectAsync(Sender, ListAsync()));
         Receive<ShutdownAll>(_ => CollectAsync(Sender, RemoveAllAsync()));
         Receive<Collected>(collected => collected.ReplyTo.Tell(collected.Reply));
-        Receive<RequestAnswered>(OnRequestAnswered);
+        Receive<RequestAnswered>(answered => _inFlight.Remove(answered.Request));
         Receive<SweepInFlight>(_ => Sweep());
         Receive<ResendRequest>(resend =>
         {
             if (_inFlight.Contains(resend.Request))
             {
-                _region.Tell(resend.Request.Command, resend.Request);
+                Send(resend.Request);
             }
         });
-        Receive<Akka.Cluster.ClusterEvent.MemberDowned>(downed => OnNodeLost(downed.Member.Address, removed: false));
+        Receive<Located>(OnLocated);
+        Receive<Akka.Cluster.ClusterEvent.MemberDowned>(downed => OnNodeLost(downed.Member.Address));
         Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(removed =>
         {
+            // A graceful leave handed its shards over first: requests in flight were re-routed by
+            // sharding and are answered from the new node. A downed node's were not.
             if (removed.PreviousStatus == Akka.Cluster.MemberStatus.Down)
             {
-                OnNodeLost(removed.Member.Address, removed: true);
+                OnNodeLost(removed.Member.Address);
+                Timers.StartSingleTimer(("lost", removed.Member.Address), new StopWatchingLostNode(removed.Member.Address), LostNodeWatch);
+            }
+        });
+        Receive<StopWatchingLostNode>(stop => _lostNodes.Remove(stop.Node));
+        // A node that comes back at the same address is a new member, not a lost one.
+        Receive<Akka.Cluster.ClusterEvent.MemberUp>(up => _lostNodes.Remove(up.Member.Address));
+        Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
+        // A session's commands keep their sender (the session's actor): the VM sends its events there.
+        Receive<ISessionCommand>(command =>
+        {
+            if (_limits.CheckRequest(command) is { } tooLarge)
+            {
+                Sender.Tell(tooLarge);
             }
             else
             {
-                // A graceful leave handed its shards over first: requests still in flight were
-                // re-routed by sharding and will be answered from the new node.
-                Forget(removed.Member.Address);
+                _region.Forward(command);
             }
         });
-        Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
-        // A session's commands keep their sender (the session's actor): the VM sends its events there.
-        Receive<ISessionCommand>(command => _region.Forward(command));
-        Receive<IVmCommand>(command => Relay(command, Sender));
+        Receive<IVmCommand>(command =>
+        {
+            if (_limits.CheckRequest(command) is { } tooLarge)
+            {
+                Sender.Tell(tooLarge);
+            }
+            else
+            {
+                Relay(command, Sender);
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -106,6 +156,12 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         if (VmFactoryActor.ValidateSpec(create.Spec) is { } problem)
         {
             creator.Tell(new RequestFailed(id, ErrorKind.InvalidSpec, problem));
+            return;
+        }
+
+        if (_limits.CheckRequest(create) is { } tooLarge)
+        {
+            creator.Tell(tooLarge);
             return;
         }
 
@@ -175,29 +231,82 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         var maxWait = limit + _settings.KillGrace + RelayMargin;
         var self = Self;
         var scheduler = Context.System.Scheduler;
-        var selfAddress = _cluster.SelfAddress;
         var request = new RelayedRequest(
             ((ExtendedActorSystem)Context.System).Provider,
             replyTo,
             command,
             Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency),
-            (answered, vm) =>
-            {
-                var from = vm?.Path.Address;
-                self.Tell(new RequestAnswered(answered, from is null ? null : from.HasLocalScope ? selfAddress : from), ActorRefs.NoSender);
-            },
+            answered => self.Tell(new RequestAnswered(answered), ActorRefs.NoSender),
             // A short pause: the region buffers it until the VM's shard has its new home.
             undelivered => scheduler.ScheduleTellOnce(ResendDelay, self, new ResendRequest(undelivered), ActorRefs.NoSender));
         _inFlight.Add(request);
-        _region.Tell(command, request);
+        Send(request);
     }
 
-    private void OnRequestAnswered(RequestAnswered answered)
+    /// <summary>
+    /// Into the region; while a lost node's shards may still be routed to it, then asks the
+    /// region where it sent the request, so a request that went to the lost node fails at once.
+    /// </summary>
+    private void Send(RelayedRequest request)
     {
-        _inFlight.Remove(answered.Request);
-        if (answered.VmNode is { } node)
+        request.Sent = ++_sends;
+        _region.Tell(request.Command, request);
+        if (_lostNodes.Count > 0)
         {
-            _vmNodes[answered.Request.VmId] = node;
+            Locate(request.VmId);
+        }
+    }
+
+    /// <summary>
+    /// Asks the region where it routes <paramref name="vmId"/>'s requests: the node of the
+    /// shard's home as the region knows it — what it has actually done with the requests sent
+    /// so far, whichever replies this node happened to see.
+    /// </summary>
+    private void Locate(string vmId)
+    {
+        var sends = _sends;
+        var selfAddress = _cluster.SelfAddress;
+        _region.Ask<EntityLocation>(new GetEntityLocation(vmId, LocateTimeout), LocateTimeout + LocateAnswerMargin)
+            .PipeTo(
+                Self,
+                success: location => new Located(vmId, location.ShardRegion.Equals(Address.AllSystems)
+                    ? null
+                    : location.ShardRegion.HasLocalScope ? selfAddress : location.ShardRegion, sends),
+                failure: _ => new Located(vmId, null, sends, Failed: true));
+    }
+
+    private void OnLocated(Located located)
+    {
+        if (located.Failed && _lostNodes.Count > 0 && _inFlight.Any(r => r.VmId == located.VmId))
+        {
+            // A busy region: ask again rather than leave the requests to the ask time-out.
+            Locate(located.VmId);
+            return;
+        }
+
+        if (located.Node is not { } node || !_lostNodes.Contains(node))
+        {
+            // Not homed yet (the region holds its requests until the shard has a new home), or on
+            // a live node: those requests are answered from there.
+            return;
+        }
+
+        var lost = 0;
+        foreach (var request in _inFlight.Where(r => r.Sent <= located.Sends && r.VmId == located.VmId).ToList())
+        {
+            if (request.TryFinish())
+            {
+                request.ReplyTo.Tell(new RequestFailed(request.VmId, ErrorKind.NodeLost,
+                    $"VM '{request.VmId}' was on node {node}, which was lost; it restarts on another node: retry"));
+                lost++;
+            }
+
+            _inFlight.Remove(request);
+        }
+
+        if (lost > 0)
+        {
+            _log.Warning("node {0} is lost: {1} requests in flight to VM {2} failed", node, lost, located.VmId);
         }
     }
 
@@ -213,41 +322,17 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Requests to VMs last seen on a downed or removed node will never be answered: fail them
-    /// now. Sharding restarts those VMs on the survivors; a retry reaches them there.
+    /// Requests the region sent to a downed node will never be answered: find every VM with
+    /// requests in flight that the region routes there, and fail those requests now. Sharding
+    /// restarts the VMs on the survivors; a retry reaches them there. Until the region forgets
+    /// the node's shards, each new request is located too (<see cref="Send"/>).
     /// </summary>
-    private void OnNodeLost(Address node, bool removed)
+    private void OnNodeLost(Address node)
     {
-        var lost = 0;
-        foreach (var request in _inFlight.ToList())
+        _lostNodes.Add(node);
+        foreach (var vmId in _inFlight.Select(r => r.VmId).Distinct(StringComparer.Ordinal).ToList())
         {
-            var vmId = request.VmId;
-            if (_vmNodes.TryGetValue(vmId, out var at) && at.Equals(node) && request.TryFinish())
-            {
-                request.ReplyTo.Tell(new RequestFailed(vmId, ErrorKind.NodeLost,
-                    $"VM '{vmId}' was on node {node}, which left the cluster or was lost; it restarts on another node: retry"));
-                _inFlight.Remove(request);
-                lost++;
-            }
-        }
-
-        // Until the node is removed, the region may still send to it: keep failing those requests.
-        if (removed)
-        {
-            Forget(node);
-        }
-
-        if (lost > 0)
-        {
-            _log.Warning("node {0} is gone: {1} requests in flight to its VMs failed", node, lost);
-        }
-    }
-
-    private void Forget(Address node)
-    {
-        foreach (var vmId in _vmNodes.Where(pair => pair.Value.Equals(node)).Select(pair => pair.Key).ToList())
-        {
-            _vmNodes.Remove(vmId);
+            Locate(vmId);
         }
     }
 

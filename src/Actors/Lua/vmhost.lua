@@ -98,6 +98,7 @@ local limits = {
   timeout_ms = 5000,      -- default per-request time limit; 0 = none
   memory_kb = 65536,      -- default Lua heap limit (KiB); 0 = none
   output_cap = 1048576,   -- max bytes of captured print output per request
+  result_cap = 0,         -- max bytes of a request's encoded result; 0 = none (luaactors.limits.max-result-size)
   rep_cap = 16777216,     -- max bytes one string.rep call may produce
   net = 0,                -- 1: the sandbox gets the cooperative `socket` table (needs LuaSocket)
   net_sockets = 64,       -- max sockets open at once (select's FD_SETSIZE is 1024)
@@ -711,6 +712,9 @@ local ENC_TIMEOUT, ENC_MEMORY = {}, {} -- error sentinels of the encoder
 local buf, bn = {}, 0
 local onpath = {}
 local enc_count, enc_deadline, enc_memlimit = 0, huge, huge
+-- Bytes of values encoded so far, and the result cap past which the encoder stops (raising
+-- this table itself). One table: the main chunk is at Lua's limit of 200 locals.
+local enc_size = { len = 0, cap = huge }
 
 local function enc_check()
   if clock() > enc_deadline then error(ENC_TIMEOUT) end
@@ -816,12 +820,16 @@ enc_value = function(v, depth)
   end
   bn = bn + 1
   buf[bn] = s
+  -- Stop early: a result over the cap is refused anyway, don't build it first.
+  local size = enc_size
+  size.len = size.len + #s
+  if size.len > size.cap then error(size) end
 end
 
 -- Encodes the n values as a JSON array. Raises ENC_TIMEOUT / ENC_MEMORY / memory errors.
 local function encode_results(n, ...)
   if n == 0 then return "[]" end
-  bn, enc_count = 1, 0
+  bn, enc_count, enc_size.len = 1, 0, 0
   buf[1] = "["
   if n == 1 then
     enc_value((...), 0)
@@ -939,10 +947,18 @@ local function finish(id, co, ok, ...)
   else
     enc_deadline = deadline
     enc_memlimit = memlimit == huge and huge or memlimit * 4
+    enc_size.cap = limits.result_cap > 0 and limits.result_cap or huge
     local eok, res = pcall(encode_results, n, ...)
+    enc_size.cap = huge
+    if eok and limits.result_cap > 0 and #res > limits.result_cap then eok, res = false, enc_size end
     if not eok then
       encoder_reset()
       local output, trunc = out_take(), out_trunc
+      if res == enc_size then
+        collectgarbage("collect")
+        return send_x(id, "too-large", format("the result is over luaactors.limits.max-result-size (%d bytes encoded); return less (the VM keeps its state)",
+          limits.result_cap), "", output, trunc)
+      end
       if res == ENC_TIMEOUT then
         return send_x(id, "timeout", timeout_message() .. " (while encoding the result)", "", output, trunc)
       end

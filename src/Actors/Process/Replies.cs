@@ -72,6 +72,7 @@ internal static class Replies
         "memory" => ErrorKind.Memory,
         "incomplete" => ErrorKind.Incomplete,
         "interrupted" => ErrorKind.Interrupted,
+        "too-large" => ErrorKind.TooLarge,
         _ => ErrorKind.Protocol,
     };
 
