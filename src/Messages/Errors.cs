@@ -43,6 +43,11 @@ public enum ErrorKind
     Overloaded,
     /// <summary>The target VM's inbox holds as many messages as it may (its inbox capacity).</summary>
     InboxFull,
+    /// <summary>
+    /// The node ran out of what a VM process needs (file descriptors, processes, memory), so this
+    /// VM was not created; VMs already running are not affected.
+    /// </summary>
+    ResourceExhausted,
 }
 
 /// <summary>

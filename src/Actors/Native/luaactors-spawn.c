@@ -63,8 +63,8 @@ static void die(const char *what)
     exit(1);
 }
 
-/* A reply, with fds passed along when there are any. Blocking: the .NET side always reads. */
-static void send_reply(struct reply r, const int *fds, int count)
+/* A reply, with fds passed along when there are any; 0 or the errno of sendmsg. Blocking. */
+static int try_send(struct reply r, const int *fds, int count)
 {
     struct iovec iov = { .iov_base = &r, .iov_len = sizeof r };
     union {
@@ -84,10 +84,37 @@ static void send_reply(struct reply r, const int *fds, int count)
     }
     while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
         if (errno != EINTR) {
-            /* The .NET side is gone: so are we, and our children with us. */
-            exit(0);
+            return errno;
         }
     }
+    return 0;
+}
+
+/* A reply the .NET side must get: when it cannot be sent, the .NET side is gone, so are we,
+ * and our children with us. */
+static void send_reply(struct reply r, const int *fds, int count)
+{
+    if (try_send(r, fds, count) != 0) {
+        exit(0);
+    }
+}
+
+/* The started reply of a running child. Passing fds can fail for lack of a resource (too many
+ * fds in flight: ETOOMANYREFS; no kernel memory): that start fails alone, its child is killed
+ * (not yet reaped, so the PID is still ours), and the launcher goes on serving. */
+static void send_started(struct reply r, const int *fds, int count)
+{
+    int error = try_send(r, fds, count);
+    if (error == 0) {
+        return;
+    }
+    if (error == EPIPE || error == ECONNRESET || error == ENOTCONN) {
+        exit(0);
+    }
+    kill(r.pid, SIGKILL);
+    r.pid = 0;
+    r.value = error;
+    send_reply(r, NULL, 0);
 }
 
 static void close_all(int *fds, int count)
@@ -175,7 +202,7 @@ static void spawn(uint32_t request, uint64_t address_space, char **argv)
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int fds[4] = { p[1], p[2], p[4], pidfd };
     r.pid = pid;
-    send_reply(r, fds, pidfd >= 0 ? 4 : 3);
+    send_started(r, fds, pidfd >= 0 ? 4 : 3);
     if (pidfd >= 0) {
         close(pidfd);
     }
