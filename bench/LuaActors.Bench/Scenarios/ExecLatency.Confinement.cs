@@ -10,8 +10,8 @@ internal sealed partial class ExecLatency
 {
     private static async Task CompareConfinementAsync(BenchContext context, int samples)
     {
-        await using var open = await context.StartManagerAsync(confined: false);
         await using var confined = await context.StartManagerAsync(confined: true);
+        await using var open = await context.StartManagerAsync(confined: false);
         var openVm = await open.CreateVmAsync("latency-open");
         var confinedVm = await confined.CreateVmAsync("latency-confined");
         BenchContext.Say("confinement off vs on: warming up...");
