@@ -16,7 +16,8 @@
  * Each reply is one 16-byte packet, native byte order:
  *     u32 kind, u32 request id, i32 pid, i32 value
  *   kind 1, started: pid > 0 with SCM_RIGHTS [stdin write end, stdout read end, stderr read
- *           end, pidfd]; pid 0 when it failed, value = errno (exec or fork).
+ *           end, pidfd]; pid 0 when it failed, value = errno (pipes, fork, exec, or passing
+ *           the fds: that child is killed). One failed start never ends the launcher.
  *   kind 2, exited:  pid, value = exit code, or 128 + signal number.
  * A started reply always comes before its process's exited reply. When the socket closes we
  * exit, and every child dies with us (each has PR_SET_PDEATHSIG = SIGKILL).

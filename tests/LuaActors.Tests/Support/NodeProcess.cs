@@ -80,7 +80,12 @@ internal sealed class NodeProcess : IAsyncDisposable
             Assert.False(running.Task.IsCompleted, $"the node exited: {node.Stderr}");
             await Eventually.TrueAsync(() => stdout.Any(l => l.Contains("(this node)", StringComparison.Ordinal) && l.Contains("member up", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30), "the node printing that it is up");
-            node.Client = new HttpClient { BaseAddress = new Uri(Line("http: ")!), Timeout = TimeSpan.FromSeconds(60) };
+            // One connection, kept alive: a node at its fd limit may not accept another.
+            node.Client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
+            {
+                BaseAddress = new Uri(Line("http: ")!),
+                Timeout = TimeSpan.FromSeconds(60),
+            };
             if (environment.TryGetValue("LUAACTORS_TOKEN", out var token) && token is not null)
             {
                 node.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
