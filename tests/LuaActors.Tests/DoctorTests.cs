@@ -46,6 +46,17 @@ public sealed class DoctorTests
         Assert.Contains("ok      socketless: interpreter", result.StandardOutput);
     }
 
+    [Theory]
+    [InlineData("unknown argument '--frob'", "--frob")]
+    [InlineData("cannot read the config file", "--config", "/nonexistent/node.conf")]
+    public async Task Bad_arguments_exit_2(string message, params string[] args)
+    {
+        var result = await DoctorAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.StandardError);
+    }
+
     private static Task<BufferedCommandResult> DoctorAsync(params string[] args) =>
         Cli.Wrap("dotnet")
             .WithArguments(["exec", TestPaths.LuaActorsDll, "doctor", .. args])
