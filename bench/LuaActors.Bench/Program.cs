@@ -6,7 +6,7 @@ using LuaActors.Bench.Shared;
 namespace LuaActors.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE]</c>
+/// <c>dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE] [--confinement off|on|compare]</c>
 /// (docs/performance.md). Exit code 0 when every scenario ran, 1 when one failed, 2 on bad arguments.
 /// </summary>
 internal static class Program
@@ -27,7 +27,7 @@ internal static class Program
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-        string? scenarioName = null, jsonPath = null, configFile = null;
+        string? scenarioName = null, jsonPath = null, configFile = null, confinement = null;
         var quick = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -44,6 +44,15 @@ internal static class Program
                     if (!File.Exists(configFile))
                     {
                         Console.Error.WriteLine($"bench: no config file '{configFile}'");
+                        return 2;
+                    }
+
+                    break;
+                case "--confinement" when i + 1 < args.Length:
+                    confinement = args[++i];
+                    if (confinement is not ("off" or "on" or "compare"))
+                    {
+                        Console.Error.WriteLine($"bench: --confinement takes off, on or compare (got '{confinement}')");
                         return 2;
                     }
 
@@ -76,7 +85,7 @@ internal static class Program
 
         var machine = Machine.Describe();
         var results = new Results();
-        var context = new BenchContext(quick, results, configFile);
+        var context = new BenchContext(quick, results, configFile, confinement);
         Console.WriteLine($"LuaActors bench ({(quick ? "quick" : "full")}): {string.Join(", ", selected.Select(s => s.Name))}");
         Console.WriteLine($"machine: {machine["cores"]} cores ({machine["cpu"]}), {machine["memory_mb"]} MB, {machine["os"]}, " +
             $"{machine["dotnet"]}, {machine["lua"]}, load {machine["load_average"]}");
@@ -134,6 +143,7 @@ internal static class Program
             ["seconds"] = total.Elapsed.TotalSeconds,
             ["configuration"] = IsRelease() ? "Release" : "Debug",
             ["node_config"] = configFile ?? "defaults",
+            ["confinement"] = confinement ?? "default",
         };
         if (jsonPath is not null)
         {
@@ -156,7 +166,7 @@ internal static class Program
 
     private static void Usage(TextWriter writer)
     {
-        writer.WriteLine("usage: dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE]");
+        writer.WriteLine("usage: dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE] [--confinement off|on|compare]");
         writer.WriteLine("scenarios:");
         foreach (var scenario in Scenarios)
         {
@@ -166,5 +176,7 @@ internal static class Program
         writer.WriteLine("  --quick          small sample counts (all in about a minute), for CI");
         writer.WriteLine("  --json FILE      write the run's figures, the machine and the targets as one JSON object");
         writer.WriteLine("  --config FILE    HOCON laid over the cluster nodes' settings (node-loss), e.g. hocon/fast-failover.conf");
+        writer.WriteLine("  --confinement off|on     luaactors.vm-types.basic.confinement.enabled for every VM of the run");
+        writer.WriteLine("  --confinement compare    spawn and exec-latency measure VMs with confinement off and on, side by side");
     }
 }

@@ -570,7 +570,9 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             return;
         }
 
-        LoseInstance("could not start the interpreter: " + failed.Error.GetBaseException().Message);
+        LoseInstance(
+            "could not start the interpreter: " + failed.Error.GetBaseException().Message,
+            failed.Error.GetBaseException() is ResourceExhaustedException ? ErrorKind.ResourceExhausted : ErrorKind.Crashed);
     }
 
     private void OnFrame(InstanceFrameReceived received)
@@ -743,7 +745,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     /// The instance is gone (or is killed now): fail what was in flight, then restart with
     /// backoff, or give up when the restart intensity is exhausted.
     /// </summary>
-    private void LoseInstance(string reason)
+    /// <param name="creationFailure">What a create still waiting for this VM is answered.</param>
+    private void LoseInstance(string reason, ErrorKind creationFailure = ErrorKind.Crashed)
     {
         _instance?.Kill();
         _instance = null;
@@ -776,7 +779,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
 
         if (_creator is not null)
         {
-            FailCreation(new RequestFailed(_vmId, ErrorKind.Crashed, $"VM '{_vmId}' did not start: {_lastError}"));
+            FailCreation(new RequestFailed(_vmId, creationFailure, $"VM '{_vmId}' did not start: {_lastError}"));
             return;
         }
 

@@ -48,6 +48,10 @@ internal static class ApiErrors
         ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
             => HttpStatusCode.UnprocessableEntity,
 
+        // The node has no file descriptors (or processes, or memory) left for another VM process:
+        // remove VMs or raise the node's limits (docs/guarantees.md, "Resource exhaustion").
+        ErrorKind.ResourceExhausted => HttpStatusCode.ServiceUnavailable,
+
         // The target VM's inbox is full: its Lua code must take messages first.
         ErrorKind.InboxFull => HttpStatusCode.TooManyRequests,
 

@@ -11,5 +11,6 @@ return args.Length == 0 || args[0] is "-h" or "--help" or "help"
         "attach" => await AttachCommand.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         "group" => await GroupClientCommands.RunAsync(args[1..], Environment.GetEnvironmentVariable),
         "publish" => await MessageClientCommands.PublishAsync(args[1..], Environment.GetEnvironmentVariable),
+        "doctor" => await DoctorCommand.RunAsync(args[1..]),
         _ => Usage.Fail($"unknown command '{args[0]}'"),
     };

@@ -10,6 +10,7 @@ internal static class Usage
           luaactors eval [options] CODE        run CODE in a fresh VM and print its output and result
           luaactors eval [options] -f FILE     the same, with the code read from FILE ('-' for stdin)
           luaactors node [options]             run one cluster node with its HTTP API until SIGINT/SIGTERM
+          luaactors doctor [--config FILE]     check that every VM type of the node's config can run here
 
           luaactors vm create ID [options]     create a VM on the cluster
           luaactors vm ls                      list the VMs

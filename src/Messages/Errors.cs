@@ -48,6 +48,11 @@ public enum ErrorKind
     /// size); refused before it was sent, on any node alike. Wire "too-large", HTTP 413.
     /// </summary>
     TooLarge,
+    /// <summary>
+    /// The node ran out of what a VM process needs (file descriptors, processes, memory), so this
+    /// VM was not created; VMs already running are not affected.
+    /// </summary>
+    ResourceExhausted,
 }
 
 /// <summary>

@@ -28,7 +28,7 @@ internal sealed class CrashRecovery : IScenario
     public async Task RunAsync(BenchContext context)
     {
         var kills = context.Size(10, 50);
-        await using var manager = await BenchContext.StartManagerAsync($$"""
+        await using var manager = await context.StartManagerAsync($$"""
             luaactors.vm.restart {
               max-restarts = 1000
               within = {{Window.TotalMilliseconds}}ms

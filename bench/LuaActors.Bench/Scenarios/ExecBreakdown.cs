@@ -27,7 +27,7 @@ internal sealed class ExecBreakdown : IScenario
     public async Task RunAsync(BenchContext context)
     {
         var rounds = context.Size(2, 10);
-        await using var manager = await BenchContext.StartManagerAsync();
+        await using var manager = await context.StartManagerAsync();
         var system = manager.System;
         var vm = await manager.CreateVmAsync("breakdown");
         var vmActor = await system.ActorSelection("/user/vm-manager/vm-breakdown-*").ResolveOne(TimeSpan.FromSeconds(5));

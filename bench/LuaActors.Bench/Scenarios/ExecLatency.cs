@@ -11,7 +11,7 @@ namespace LuaActors.Bench.Scenarios;
 /// <c>lua5.4 -e</c> process per call. (a) and (b) alternate in rounds of equal size so machine
 /// noise hits both alike; (c) runs a slice of its samples in every round too.
 /// </summary>
-internal sealed class ExecLatency : IScenario
+internal sealed partial class ExecLatency : IScenario
 {
     private const string Code = "return 1+1";
     private const int RoundSize = 500;
@@ -26,7 +26,7 @@ internal sealed class ExecLatency : IScenario
         var rounds = samples / RoundSize;
         var spawnPerRound = context.Size(50, 50);
 
-        await using var manager = await BenchContext.StartManagerAsync();
+        await using var manager = await context.StartManagerAsync();
         var vm = await manager.CreateVmAsync("latency");
         using var floor = HostProcess.Start();
 
@@ -111,6 +111,10 @@ internal sealed class ExecLatency : IScenario
         context.Set("exec_latency_spawn_samples", spawn.Count);
         context.Target("execute_p50_vs_floor", "execute p50 within 1.5x of the floor", "ratio_actors_to_floor", 1.5, atMost: true);
         context.Target("execute_vs_process_per_call", ">= 40x faster than a process per call", "ratio_spawn_to_actors", 40, atMost: false);
+        if (context.CompareConfinement)
+        {
+            await CompareConfinementAsync(context, samples);
+        }
     }
 
     private static async Task MeasureActorsAsync(LuaActors.Api.LuaVm vm, Samples samples)

@@ -25,7 +25,7 @@ internal sealed class ExecThroughput : IScenario
         var rounds = context.Size(1, 5);
         var duration = context.Size(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
 
-        await using var manager = await BenchContext.StartManagerAsync();
+        await using var manager = await context.StartManagerAsync();
         var vms = new LuaVm[VmCount];
         for (var i = 0; i < VmCount; i++)
         {

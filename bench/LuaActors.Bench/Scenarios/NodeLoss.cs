@@ -29,10 +29,10 @@ internal sealed class NodeLoss : IScenario
 
     public async Task RunAsync(BenchContext context)
     {
-        string? extra = null;
+        var extra = context.ClusterConfinementHocon;
         if (context.ConfigFile is { } file)
         {
-            extra = await File.ReadAllTextAsync(file);
+            extra += "\n" + await File.ReadAllTextAsync(file);
             BenchContext.Say($"node settings laid over the defaults: {file}");
         }
 

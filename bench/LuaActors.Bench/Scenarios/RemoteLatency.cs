@@ -18,7 +18,7 @@ internal sealed class RemoteLatency : IScenario
     public async Task RunAsync(BenchContext context)
     {
         var samples = context.Size(2_000, 20_000);
-        await using var cluster = await BenchCluster.StartAsync(2);
+        await using var cluster = await BenchCluster.StartAsync(2, context.ClusterConfinementHocon);
         var caller = cluster.Nodes[0];
         var here = BenchCluster.AddressOf(caller);
 

@@ -13,7 +13,7 @@ namespace LuaActors.Bench.Scenarios;
 /// address-space limit set with prlimit(2); <c>launcher = exec-chain</c>). Also the memory a VM
 /// costs: VmRSS of its process, and managed heap on the .NET side.
 /// </summary>
-internal sealed class Spawn : IScenario
+internal sealed partial class Spawn : IScenario
 {
     private const int FullCount = 1000;
 
@@ -29,7 +29,7 @@ internal sealed class Spawn : IScenario
         var rounds = context.Size(1, 2);
         // On a loaded machine 1000 starts can take longer than the default ask timeout (30 s);
         // the figure is the time, so let the asks wait.
-        await using var manager = await BenchContext.StartManagerAsync("luaactors.api.ask-timeout = 300s");
+        await using var manager = await context.StartManagerAsync("luaactors.api.ask-timeout = 300s");
 
         // Warm-up: the create path's JIT and the launcher thread, then the floor's.
         BenchContext.Say("warming up...");
@@ -96,6 +96,10 @@ internal sealed class Spawn : IScenario
         context.Set("spawn_rounds", rounds);
         context.Set("spawn_vms", count);
         context.Target("spawn_1000", "1000 VMs answering in <= 2 s", "actors_1000_s", 2, atMost: true);
+        if (context.CompareConfinement)
+        {
+            await CompareConfinementAsync(context, count);
+        }
     }
 
     /// <summary>How a floor round starts its host processes.</summary>

@@ -84,10 +84,7 @@ internal sealed class HostProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
-        foreach (var name in Spawner.LuaEnvironment)
-        {
-            info.Environment.Remove(name);
-        }
+        VmEnvironment.Apply(info.Environment);
 
         var process = OsProcess.Start(info) ?? throw new InvalidOperationException("could not start " + argv[0]);
         if (prefix is not null)

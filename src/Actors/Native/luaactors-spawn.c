@@ -16,7 +16,8 @@
  * Each reply is one 16-byte packet, native byte order:
  *     u32 kind, u32 request id, i32 pid, i32 value
  *   kind 1, started: pid > 0 with SCM_RIGHTS [stdin write end, stdout read end, stderr read
- *           end, pidfd]; pid 0 when it failed, value = errno (exec or fork).
+ *           end, pidfd]; pid 0 when it failed, value = errno (pipes, fork, exec, or passing
+ *           the fds: that child is killed). One failed start never ends the launcher.
  *   kind 2, exited:  pid, value = exit code, or 128 + signal number.
  * A started reply always comes before its process's exited reply. When the socket closes we
  * exit, and every child dies with us (each has PR_SET_PDEATHSIG = SIGKILL).
@@ -63,8 +64,8 @@ static void die(const char *what)
     exit(1);
 }
 
-/* A reply, with fds passed along when there are any. Blocking: the .NET side always reads. */
-static void send_reply(struct reply r, const int *fds, int count)
+/* A reply, with fds passed along when there are any; 0 or the errno of sendmsg. Blocking. */
+static int try_send(struct reply r, const int *fds, int count)
 {
     struct iovec iov = { .iov_base = &r, .iov_len = sizeof r };
     union {
@@ -84,10 +85,37 @@ static void send_reply(struct reply r, const int *fds, int count)
     }
     while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
         if (errno != EINTR) {
-            /* The .NET side is gone: so are we, and our children with us. */
-            exit(0);
+            return errno;
         }
     }
+    return 0;
+}
+
+/* A reply the .NET side must get: when it cannot be sent, the .NET side is gone, so are we,
+ * and our children with us. */
+static void send_reply(struct reply r, const int *fds, int count)
+{
+    if (try_send(r, fds, count) != 0) {
+        exit(0);
+    }
+}
+
+/* The started reply of a running child. Passing fds can fail for lack of a resource (too many
+ * fds in flight: ETOOMANYREFS; no kernel memory): that start fails alone, its child is killed
+ * (not yet reaped, so the PID is still ours), and the launcher goes on serving. */
+static void send_started(struct reply r, const int *fds, int count)
+{
+    int error = try_send(r, fds, count);
+    if (error == 0) {
+        return;
+    }
+    if (error == EPIPE || error == ECONNRESET || error == ENOTCONN) {
+        exit(0);
+    }
+    kill(r.pid, SIGKILL);
+    r.pid = 0;
+    r.value = error;
+    send_reply(r, NULL, 0);
 }
 
 static void close_all(int *fds, int count)
@@ -175,7 +203,7 @@ static void spawn(uint32_t request, uint64_t address_space, char **argv)
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int fds[4] = { p[1], p[2], p[4], pidfd };
     r.pid = pid;
-    send_reply(r, fds, pidfd >= 0 ? 4 : 3);
+    send_started(r, fds, pidfd >= 0 ? 4 : 3);
     if (pidfd >= 0) {
         close(pidfd);
     }

@@ -30,8 +30,11 @@ internal static class FdPassing
     /// <summary>
     /// Receives one packet into <paramref name="buffer"/> with up to a few fds (close-on-exec).
     /// Returns the packet's length (0 when the peer closed); throws <see cref="IOException"/>.
+    /// <paramref name="fdsLost"/> is true when fds came but not all could be taken (this process
+    /// is at its RLIMIT_NOFILE: the kernel closes the rest); the packet itself is whole, and
+    /// <paramref name="fds"/> is then empty (the ones that came are closed).
     /// </summary>
-    public static int Receive(int socket, byte[] buffer, List<int> fds)
+    public static int Receive(int socket, byte[] buffer, List<int> fds, out bool fdsLost)
     {
         fds.Clear();
         var memory = Marshal.AllocHGlobal(MsghdrSize + 16 + ControlSize + buffer.Length);
@@ -84,12 +87,11 @@ internal static class FdPassing
                 at += (length + 7) & ~7L;
             }
 
-            if ((Marshal.ReadInt32(header, FlagsOffset) & MsgCtrunc) != 0)
+            fdsLost = (Marshal.ReadInt32(header, FlagsOffset) & MsgCtrunc) != 0;
+            if (fdsLost)
             {
-                // Cannot happen with our packets.
                 fds.ForEach(ProcessControl.Close);
                 fds.Clear();
-                throw new IOException("recvmsg: control data truncated");
             }
 
             return (int)received;

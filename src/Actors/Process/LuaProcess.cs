@@ -134,12 +134,17 @@ internal sealed class LuaProcess : IVmInstance
     {
         var command = Cli.Wrap(commandLine[0])
             .WithArguments(commandLine.Skip(1))
-            // The interpreter must not pick up code or paths from our environment.
+            // Only the VM environment: no secrets of ours, no code or paths for the interpreter.
             .WithEnvironmentVariables(env =>
             {
-                foreach (var name in Spawner.LuaEnvironment)
+                foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>())
                 {
                     env.Set(name, null);
+                }
+
+                foreach (var (name, value) in VmEnvironment.Current())
+                {
+                    env.Set(name, value);
                 }
             })
             .WithStandardInputPipe(new OutboxSource(_outbox.Reader))
@@ -147,12 +152,21 @@ internal sealed class LuaProcess : IVmInstance
             .WithStandardErrorPipe(PipeTarget.ToDelegate(line => TellOwner(generation => new InstanceStderrLine(generation, line))))
             .WithValidation(CommandResultValidation.None);
 
-        var running = await ProcessLauncher.RunAsync(() =>
+        CommandTask<CommandResult> running;
+        try
         {
-            var task = command.ExecuteAsync(_kill.Token);
-            Adopt(task.ProcessId, addressSpaceBytes);
-            return task;
-        }).ConfigureAwait(false);
+            running = await ProcessLauncher.RunAsync(() =>
+            {
+                var task = command.ExecuteAsync(_kill.Token);
+                Adopt(task.ProcessId, addressSpaceBytes);
+                return task;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ResourceExhaustedException.From(e, commandLine[0]) is { } exhausted)
+        {
+            throw exhausted;
+        }
+
         _ = running.Task.ContinueWith(
             task => ReportExit(
                 task.IsCompletedSuccessfully ? task.Result.ExitCode : null,

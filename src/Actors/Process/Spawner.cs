@@ -28,10 +28,6 @@ internal sealed class Spawner
 {
     public const string FileName = "luaactors-spawn";
 
-    /// <summary>Variables that would make an interpreter run code or load paths of ours.</summary>
-    public static readonly string[] LuaEnvironment =
-        ["LUA_INIT", "LUA_INIT_5_4", "LUA_PATH", "LUA_PATH_5_4", "LUA_CPATH", "LUA_CPATH_5_4"];
-
     private const uint KindStarted = 1;
     private const uint KindExited = 2;
     private const int ReplySize = 16;
@@ -109,10 +105,8 @@ internal sealed class Spawner
                 var info = new System.Diagnostics.ProcessStartInfo(binary) { UseShellExecute = false };
                 info.ArgumentList.Add(path);
                 info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                foreach (var name in LuaEnvironment)
-                {
-                    info.Environment.Remove(name);
-                }
+                // The launcher's environment is the one its children inherit: only what a VM gets.
+                VmEnvironment.Apply(info.Environment);
 
                 return System.Diagnostics.Process.Start(info) ?? throw new IOException($"{FileName} did not start");
             }).ConfigureAwait(false);
@@ -203,7 +197,7 @@ internal sealed class Spawner
         {
             while (true)
             {
-                var length = FdPassing.Receive(handle, reply, fds);
+                var length = FdPassing.Receive(handle, reply, fds, out var fdsLost);
                 if (length == 0)
                 {
                     break;
@@ -221,7 +215,7 @@ internal sealed class Spawner
                 var value = BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(12));
                 if (kind == KindStarted)
                 {
-                    OnStarted(request, pid, value, fds);
+                    OnStarted(request, pid, value, fds, fdsLost);
                 }
                 else if (kind == KindExited && _running.TryRemove(pid, out var exited))
                 {
@@ -237,7 +231,7 @@ internal sealed class Spawner
         }
     }
 
-    private void OnStarted(uint request, int pid, int error, List<int> fds)
+    private void OnStarted(uint request, int pid, int error, List<int> fds, bool fdsLost)
     {
         if (!_pending.TryRemove(request, out var pending))
         {
@@ -245,11 +239,22 @@ internal sealed class Spawner
             return;
         }
 
+        if (fdsLost)
+        {
+            // We are at our RLIMIT_NOFILE: the kernel closed the pipe ends we could not take, so
+            // the new interpreter reads EOF on stdin and exits (its exit report finds no owner).
+            pending.Done.SetException(new ResourceExhaustedException(
+                $"cannot start '{pending.Program}': this process has no file descriptors left for its pipes (RLIMIT_NOFILE)"));
+            return;
+        }
+
         if (pid <= 0 || fds.Count < 3)
         {
             fds.ForEach(ProcessControl.Close);
-            pending.Done.SetException(new IOException(
-                $"cannot start '{pending.Program}': {(error != 0 ? Marshal.GetPInvokeErrorMessage(error) : "no pipes received")}"));
+            var message = $"cannot start '{pending.Program}': {(error != 0 ? Marshal.GetPInvokeErrorMessage(error) : "no pipes received")}";
+            pending.Done.SetException(ResourceExhaustedException.IsExhaustion(error)
+                ? new ResourceExhaustedException(message + " (the launcher is out of resources)")
+                : new IOException(message));
             return;
         }
 
