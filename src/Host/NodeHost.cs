@@ -34,6 +34,7 @@ internal static class NodeHost
                 "(--token TOKEN or LUAACTORS_TOKEN), or listen on 127.0.0.1");
         }
 
+        ListenPortsCheck.Validate(config, endpoint.Port);
         VmManager manager;
         try
         {
