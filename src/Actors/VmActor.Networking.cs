@@ -70,14 +70,14 @@ public sealed partial class VmActor
                 _instance!.Send(MessageFrames.Error(call.CallId, $"listening on {Show(address, port)} is not allowed by luaactors.vm.networking"));
                 break;
             case "net-listen":
-                var listener = new VmListener(_vmId, Listeners.Host, address, port);
+                var listener = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
                 _registered.Add(listener);
                 Listeners.AddAsync(listener).PipeTo(Self,
                     success: () => new ListenerRegistered(generation, listener, call.CallId),
                     failure: _ => new ListenerRegistered(generation, listener, call.CallId));
                 break;
             case "net-unlisten":
-                var closed = new VmListener(_vmId, Listeners.Host, address, port);
+                var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
                 _registered.Remove(closed);
                 _ = Listeners.RemoveAsync(closed);
                 _servers.RemoveAll(s => s.Port == port);

@@ -2105,8 +2105,9 @@ parse_net = function(k, text)
   end
   local set = {}
   for item in gmatch(text, "[^,]+") do
-    local ip = item == "0.0.0.0" and item or item == "::" and item or canonical(item)
-    if ip ~= item then return nil end -- the owner sends canonical addresses only
+    local ip = (item == "0.0.0.0" or item == "::") and item or nil
+    if not ip and (find(item, ":", 1, true) or v4_text(item)) then ip = canonical(item) end
+    if not ip then return nil end -- addresses only, no names
     set[ip] = true
   end
   return set

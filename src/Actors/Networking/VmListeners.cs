@@ -7,8 +7,11 @@ using LuaActors.Configuration;
 
 namespace LuaActors.Networking;
 
-/// <summary>A listening socket a VM opened (socket.bind, StartServerAsync), on the node whose host is <see cref="Host"/>.</summary>
-public sealed record VmListener(string VmId, string Host, IPAddress Address, int Port)
+/// <summary>
+/// A listening socket a VM opened (socket.bind, StartServerAsync), on node <see cref="Node"/>
+/// (its actor system's address), whose host is <see cref="Host"/>.
+/// </summary>
+public sealed record VmListener(string VmId, string Node, string Host, IPAddress Address, int Port)
 {
     /// <summary>
     /// Whether a VM on a node with host <paramref name="fromHost"/> that dials
@@ -31,15 +34,15 @@ public sealed record VmListener(string VmId, string Host, IPAddress Address, int
         return address.Equals(Address) && (!IPAddress.IsLoopback(Address) || fromHost == Host);
     }
 
-    /// <summary>The element of the replicated set: "host|address|port|vm id" (VM ids have no '|' before it matters: it is last).</summary>
-    internal string Element => string.Join('|', Host, NetAddresses.Canonical(Address), Port.ToString(CultureInfo.InvariantCulture), VmId);
+    /// <summary>The element of the replicated set: "host|address|port|node|vm id" (the VM id last: it is the only free text).</summary>
+    internal string Element => string.Join('|', Host, NetAddresses.Canonical(Address), Port.ToString(CultureInfo.InvariantCulture), Node, VmId);
 
     internal static VmListener? FromElement(string element)
     {
-        var parts = element.Split('|', 4);
-        return parts.Length == 4 && IPAddress.TryParse(parts[1], out var address)
+        var parts = element.Split('|', 5);
+        return parts.Length == 5 && IPAddress.TryParse(parts[1], out var address)
             && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-            ? new VmListener(parts[3], parts[0], address, port)
+            ? new VmListener(parts[4], parts[3], parts[0], address, port)
             : null;
     }
 }
@@ -48,7 +51,8 @@ public sealed record VmListener(string VmId, string Host, IPAddress Address, int
 /// The listeners VMs of this actor system (a cluster: of every node) opened: what a VM's
 /// <c>socket.connect</c> may reach besides the operator's <c>networking.connect</c> entries.
 /// A VM's actor adds a listener when its process reports one (M net-listen) and removes it
-/// when the listener closes, the process dies, the VM is reset or removed. In a cluster the set
+/// when the listener closes, the process dies, the VM is reset or removed; the listeners of a
+/// node removed from the cluster (its processes died with it) go too. In a cluster the set
 /// is an ORSet in Akka.DistributedData (majority writes; a check reads the local replica, then
 /// a majority when the listener is not there yet); in a local actor system it is in memory.
 /// One per actor system.
@@ -70,16 +74,22 @@ public sealed class VmListeners : IExtension
             _cluster = Akka.Cluster.Cluster.Get(system);
             _replicator = DistributedData.Get(system).Replicator;
             Host = _cluster.SelfAddress.Host ?? "";
+            Node = _cluster.SelfAddress.ToString();
+            system.SystemActorOf(Props.Create(() => new RemovedNodeSweeper(this)), "luaactors-listener-sweeper");
         }
         else
         {
             _local = new ConcurrentDictionary<string, VmListener>(StringComparer.Ordinal);
             Host = "";
+            Node = system.Provider.DefaultAddress.ToString();
         }
     }
 
     /// <summary>This node's host: loopback listeners are shared between nodes with the same host only.</summary>
     public string Host { get; }
+
+    /// <summary>This node's address, recorded with each listener opened here.</summary>
+    public string Node { get; }
 
     public static VmListeners Get(ActorSystem system) => system.WithExtension<VmListeners, VmListenersProvider>();
 
@@ -106,7 +116,8 @@ public sealed class VmListeners : IExtension
 
     public Task RemoveAsync(VmListener listener) => RemoveWhereAsync(l => l == listener);
 
-    public Task RemoveVmAsync(string vmId) => RemoveWhereAsync(l => l.VmId == vmId && l.Host == Host);
+    /// <summary>Forgets the listeners of a node that left the cluster: its VM processes are gone.</summary>
+    public Task RemoveNodeAsync(string node) => RemoveWhereAsync(l => l.Node == node);
 
     /// <summary>Whether a VM on this node that dials <paramref name="address"/>:<paramref name="port"/> reaches a VM listener.</summary>
     public async Task<bool> IsListenerAsync(IPAddress address, int port)
@@ -183,6 +194,23 @@ public sealed class VmListeners : IExtension
             // Applied locally all the same; gossip spreads it.
         }
     }
+}
+
+/// <summary>Sweeps the listeners of every node removed from the cluster out of the registry (any node may: removes commute).</summary>
+internal sealed class RemovedNodeSweeper : ReceiveActor
+{
+    public RemovedNodeSweeper(VmListeners listeners)
+    {
+        Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(removed => _ = listeners.RemoveNodeAsync(removed.Member.Address.ToString()));
+        Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
+        Receive<Akka.Cluster.ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    protected override void PreStart() =>
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 }
 
 public sealed class VmListenersProvider : ExtensionIdProvider<VmListeners>

@@ -27,5 +27,19 @@ public sealed class ClusterNetworkRuleTests
         Assert.True(await cluster.Nodes[2].StopServerAsync(server, port));
         await Eventually.TrueAsync(async () => (await cluster.Nodes[0].ExecuteAsync<string>(client, Connect(port)))!.StartsWith("connection not allowed", StringComparison.Ordinal),
             Within, "the closed listener left the registry on every node");
+
+        // A node that dies takes its VM processes along: once it is removed from the cluster,
+        // its listeners leave the registry (whatever its last words reached).
+        port = await cluster.Nodes[1].StartServerAsync(server, 0);
+        var serverNode = cluster.Nodes.Single(n => TestCluster.AddressOf(n).ToString() == infos[server].Node);
+        var clientNode = cluster.Nodes.First(n => n != serverNode);
+        Assert.Equal("connected", await clientNode.ExecuteAsync<string>(client, Connect(port)));
+        // An entry the node never got to remove (as if its removal was lost with it): nothing listens there.
+        var registry = Networking.VmListeners.Get(serverNode.System);
+        await registry.AddAsync(new Networking.VmListener("ghost", registry.Node, registry.Host, System.Net.IPAddress.Loopback, port + 1));
+        Assert.Equal("connection refused", await clientNode.ExecuteAsync<string>(client, Connect(port + 1)));
+        await cluster.CrashAsync(serverNode);
+        await Eventually.TrueAsync(async () => (await clientNode.ExecuteAsync<string>(client, Connect(port + 1)))!.StartsWith("connection not allowed", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), "the listeners of the removed node left the registry");
     }
 }
