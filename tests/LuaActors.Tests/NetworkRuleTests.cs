@@ -91,6 +91,34 @@ public sealed class NetworkRuleTests(ManagerFixture fixture) : IClassFixture<Man
     }
 
     [Fact]
+    public async Task An_ipv6_listener_is_reached_by_any_spelling_of_its_address()
+    {
+        var server = await NewVmAsync("v6-listener");
+        var client = await NewVmAsync("v6-dialer");
+        var port = await Manager.StartServerAsync(server, 0, "::1");
+        Assert.Equal("connected", await ConnectAsync(client, "::1", port));
+        Assert.Equal("connected", await ConnectAsync(client, "0:0:0:0:0:0:0:1", port));
+        Assert.Equal("connected", await ConnectAsync(client, "0000::0001", port));
+        // The IPv4 loopback on that port is another endpoint, and nobody opened it.
+        Assert.Equal(Refused($"127.0.0.1:{port}"), await ConnectAsync(client, "127.0.0.1", port));
+    }
+
+    [Fact]
+    public async Task Every_socket_counts_against_max_sockets_until_it_is_closed()
+    {
+        await using var small = await ManagerFixture.StartAsync("luaactors.vm.networking.max-sockets = 2");
+        await small.CreateVmAsync("two-sockets", new VmOptions { Networking = true });
+        Assert.Equal("[true,true,null,\"too many sockets (limit 2)\",true]", (await small.ExecuteAsync("two-sockets", """
+            a = socket.tcp()
+            b = assert(socket.bind("127.0.0.1", 0))
+            local c, err = socket.tcp()
+            a:close()
+            local d = socket.tcp()
+            return a ~= nil, b ~= nil, c, err, d ~= nil
+            """)).ValuesJson);
+    }
+
+    [Fact]
     public async Task A_listener_leaves_the_registry_when_its_vm_is_removed_or_reset()
     {
         var client = await NewVmAsync("dialer");
