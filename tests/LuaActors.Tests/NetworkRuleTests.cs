@@ -331,6 +331,36 @@ public sealed class NetworkRuleTests(ManagerFixture fixture) : IClassFixture<Man
         Assert.Equal("[false]", (await Manager.ExecuteAsync(server, $"return luaactors_net ~= nil")).ValuesJson);
         Assert.StartsWith("connection not allowed", await ConnectAsync(client, "127.0.0.1", port));
     }
+
+    [Fact]
+    public async Task A_listener_that_cannot_be_opened_again_after_a_restart_is_reported_and_the_vm_runs_on()
+    {
+        // The init script takes the listener's port after a restart when its inbox says so (the
+        // inbox outlives the process): the restore then finds the port taken.
+        int port;
+        using (var probe = ListenInsideVmPorts())
+        {
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var server = await fixture.NewVmAsync("contested", new VmOptions
+        {
+            Networking = true,
+            InitScript = $"if vm.receive(0) == 'hold' then held = assert(socket.bind('127.0.0.1', {port})) end",
+        });
+        Assert.Equal(port, await Manager.StartServerAsync(server, port));
+        await Manager.SendAsync(server, "hold");
+        var vm = Manager.GetVm(server);
+        var pid = await LuaProcesses.PidAsync(vm);
+        LuaProcesses.Kill9(pid);
+        await LuaProcesses.NewPidAsync(vm, pid);
+
+        var report = await Manager.ReceiveMessageAsync(server, Within);
+        Assert.Equal(port, report!.Server);
+        Assert.StartsWith("not restored after a restart: Runtime: ", report.Closed);
+        Assert.Contains("address already in use", report.Closed);
+        Assert.Equal("[true]", (await Manager.ExecuteAsync(server, "return held ~= nil")).ValuesJson);
+    }
 }
 
 /// <summary>The escape the rule closes: a VM on a node dialling the node's own HTTP API and remoting port.</summary>
