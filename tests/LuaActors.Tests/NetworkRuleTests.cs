@@ -157,6 +157,8 @@ public sealed class NetworkRuleTests(ManagerFixture fixture) : IClassFixture<Man
             ("::ffff:7f00:1", "IPv4-mapped addresses are refused"),
             ("::7f00:1", "IPv4-compatible addresses are refused"),
             ("fe80::1%lo", "zone ids are not supported"),
+            ("::1:12345", "bad IPv6 address '::1:12345'"),
+            ("1:2:3:4:5:6:7", "bad IPv6 address '1:2:3:4:5:6:7'"),
         ];
         foreach (var (host, error) in cases)
         {

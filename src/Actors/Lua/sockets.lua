@@ -33,7 +33,7 @@ local function track(client)
 end
 
 luaactors_net = {
-  -- Listens on host:port (port 0: any free port); returns the port. Each accepted connection
+  -- Listens on host:port (port 0: a free port of listen-ports); returns the port. Each accepted connection
   -- gets an id and a reader task.
   serve = function(host, port)
     local server = assert(socket.bind(host, port))

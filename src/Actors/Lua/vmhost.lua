@@ -106,9 +106,7 @@ local limits = {
 -- String-valued 'L' keys (validated by their own parsers in handlers.L).
 local settings = {
   vm_id = nil,                       -- what vm.id() returns (nil until set)
-  net_bind = "127.0.0.1,::1",        -- addresses a listener may bind (canonical, comma-separated)
-  net_ports = "20000-29999",         -- ports a listener may bind; port 0 picks a free one here
-}
+}                                    -- (net_bind, net_ports: parsed into net_rules, below)
 
 local HOOK_COUNT = 1000   -- the hook fires every HOOK_COUNT VM instructions
 local DEEP_STACK = 100000 -- over the heap limit with a call stack this deep: "stack overflow"
@@ -2032,7 +2030,8 @@ local function v6_text(s)
     end
     return g
   end
-  local h, t = groups(head), tail and groups(tail) or {}
+  local h, t = groups(head), {}
+  if tail then t = groups(tail) end
   if not h or not t then return nil end
   local n = #h + #t
   if (dc and n > 7) or (not dc and n ~= 8) then return nil end
