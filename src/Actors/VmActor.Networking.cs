@@ -21,7 +21,7 @@ namespace LuaActors;
 public sealed partial class VmActor
 {
     /// <summary>The registry has the listener; answer the VM's net-listen, unless its process is gone by now.</summary>
-    private sealed record ListenerRegistered(int Generation, VmListener Listener, uint CallId);
+    private sealed record ListenerRegistered(int Generation, VmListener Listener, uint CallId, string? Failure = null);
 
     /// <summary>Listeners of the current process that are in the registry.</summary>
     private readonly HashSet<VmListener> _registered = [];
@@ -36,13 +36,19 @@ public sealed partial class VmActor
     private void ReceiveNetworking() =>
         Receive<ListenerRegistered>(registered =>
         {
-            if (registered.Generation == _generation && _instance is not null)
+            if (registered.Generation == _generation && _instance is not null && registered.Failure is null)
             {
                 _instance.Send(MessageFrames.Ok(registered.CallId));
                 return;
             }
 
-            // The process died while the registry took it: the listener is gone with it.
+            if (registered.Generation == _generation && _instance is not null)
+            {
+                // The VM closes the listener: nobody could reach it.
+                _instance.Send(MessageFrames.Error(registered.CallId, "the listener registry failed: " + registered.Failure));
+            }
+
+            // (Or the process died while the registry took it: the listener is gone with it.)
             _registered.Remove(registered.Listener);
             _ = Listeners.RemoveAsync(registered.Listener);
         });
@@ -74,7 +80,7 @@ public sealed partial class VmActor
                 _registered.Add(listener);
                 Listeners.AddAsync(listener).PipeTo(Self,
                     success: () => new ListenerRegistered(generation, listener, call.CallId),
-                    failure: _ => new ListenerRegistered(generation, listener, call.CallId));
+                    failure: error => new ListenerRegistered(generation, listener, call.CallId, error.GetBaseException().Message));
                 break;
             case "net-unlisten":
                 var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
