@@ -175,6 +175,11 @@ public sealed partial class VmActor
             return;
         }
 
+        if (OnNetworkCall(call))
+        {
+            return;
+        }
+
         var generation = _generation;
         MessageCallAnswered Failed(Exception error) =>
             new(generation, MessageFrames.Error(call.CallId, $"topic '{call.Name}': {error.GetBaseException().Message}"));

@@ -69,6 +69,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         Ping,
         Reset,
         SessionInput,
+        Serve,
+        RestoreServer,
     }
 
     private sealed record Pending(uint Id, PendingKind Kind, IActorRef ReplyTo, int TimeoutMs, string? SessionId = null, string? Input = null);
@@ -160,6 +162,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         });
         Receive<CheckDeadline>(_ => OnCheckDeadline());
         ReceiveMessaging();
+        ReceiveNetworking();
         Receive<Terminated>(terminated => DropSessionsOf(terminated.ActorRef));
         Receive<GetVmInfo>(info =>
         {
@@ -200,6 +203,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     {
         _instance?.Kill();
         _instance = null;
+        ForgetListeners();
         var stopped = new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' was stopped");
         foreach (var pending in _pending.Where(p => IsUserRequest(p.Kind)))
         {
@@ -423,6 +427,9 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             case RemoveVm:
                 OnRemove(sender);
                 break;
+            case StartServer start:
+                StartServerInVm(start, sender);
+                break;
             case GetVmInfo:
                 sender.Tell(Info());
                 break;
@@ -536,7 +543,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nresult_cap={_sizeLimits.MaxResultSize}\nrep_cap={_settings.StringRepCapBytes}\nvm_id={_vmId}\n";
         if (_spec!.Networking)
         {
-            limits += $"net=1\nnet_allow={_settings.NetworkAllow.Replace(" ", "", StringComparison.Ordinal)}\nnet_sockets={_settings.MaxSockets}\n";
+            limits += _settings.Networking.LimitLines();
         }
 
         Write(Frame.Ops.Limits, PendingKind.Limits, Self, _timeoutMs, limits);
@@ -544,6 +551,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         {
             Write(Frame.Ops.Execute, PendingKind.Init, Self, _timeoutMs, "0 0\n", _spec!.InitScript);
         }
+
+        RestoreServers();
 
         Write(Frame.Ops.Ping, PendingKind.Ready, Self, _timeoutMs);
     }
@@ -609,7 +618,20 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
                     : Replies.FromExecution(_vmId, frame));
                 break;
             case PendingKind.Reset:
+                if (frame.Op == Frame.Ops.Ok)
+                {
+                    // The reset closed every socket: no listener is left to register or to restore.
+                    ForgetListeners();
+                    _servers.Clear();
+                }
+
                 head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok ? new VmWasReset(_vmId) : Replies.FromExecution(_vmId, frame));
+                break;
+            case PendingKind.Serve:
+                OnServeReply(head, Replies.FromExecution(_vmId, frame));
+                break;
+            case PendingKind.RestoreServer:
+                OnServerRestored(head, Replies.FromExecution(_vmId, frame));
                 break;
             case PendingKind.Limits when frame.Op != Frame.Ops.Ok:
                 LoseInstance("the VM refused its limits: " + Replies.Describe(_vmId, frame));
@@ -751,6 +773,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         _instance?.Kill();
         _instance = null;
         _inbox?.DropWaits();
+        ForgetListeners();
         _generation++;
         _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
         _log.Warning("VM {0}: {1}", _vmId, _lastError);
@@ -835,6 +858,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         _instance?.Kill();
         _instance = null;
         _inbox?.DropWaits();
+        ForgetListeners();
         _state = VmState.Failed;
         if (_registry is null)
         {
@@ -848,7 +872,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     }
 
     private static bool IsUserRequest(PendingKind kind) =>
-        kind is PendingKind.Execute or PendingKind.Ping or PendingKind.Reset or PendingKind.SessionInput;
+        kind is PendingKind.Execute or PendingKind.Ping or PendingKind.Reset or PendingKind.SessionInput or PendingKind.Serve;
 
     // ---- sessions --------------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ internal static class NodeHost
             options.Errors.WriteLine(warning);
         }
 
+        ListenPortsCheck.Validate(config, endpoint.Port);
+
         VmManager manager;
         try
         {

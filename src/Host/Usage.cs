@@ -57,7 +57,7 @@ internal static class Usage
           --timeout-ms N        the VM's time limit per request
           --memory-mb N         the VM's Lua heap limit
           --inbox-capacity N    messages the VM's inbox holds (default luaactors.vm.messaging.inbox-capacity)
-          --networking          give the VM's Lua code sockets (loopback only unless the node allows more)
+          --networking          give the VM's Lua code sockets (to other VMs' listeners; more only if listed)
           --config KEY=VALUE    a config entry of the VM type (repeatable)
 
         vm exec options:

@@ -13,7 +13,7 @@ public sealed record VmLimits(int? TimeoutMs = null, int? MemoryMb = null, int? 
 /// <summary>
 /// Everything needed to (re)build a VM anywhere, with no message from a user: its type,
 /// the type's config entries, its limits, the Lua code run after every (re)start, and whether
-/// its Lua code may open sockets (to the addresses <c>luaactors.vm.networking.allow</c> names).
+/// its Lua code may open sockets (inside the network rule of <c>luaactors.vm.networking</c>).
 /// </summary>
 public sealed record VmSpec(
     string VmId,

@@ -104,15 +104,15 @@ public sealed class SocketTests(ManagerFixture fixture) : IClassFixture<ManagerF
     public async Task Sockets_are_refused_without_networking_and_outside_the_allowed_addresses()
     {
         var offline = await NewVmAsync("offline", networking: false);
-        var off = await Assert.ThrowsAsync<LuaException>(() => Manager.StartServerAsync(offline, 0));
+        var off = await Assert.ThrowsAsync<InvalidVmRequestException>(() => Manager.StartServerAsync(offline, 0));
         Assert.Contains("networking is off for this VM", off.Message);
         Assert.Equal("[true]", (await Manager.ExecuteAsync(offline, "return socket == nil")).ValuesJson);
 
         var online = await NewVmAsync("online");
-        Assert.Equal("[null,\"address not allowed: 10.1.2.3\"]",
+        Assert.Equal("[null,\"connection not allowed: 10.1.2.3:80 is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect\"]",
             (await Manager.ExecuteAsync(online, "return socket.connect('10.1.2.3', 80)")).ValuesJson);
         var wildcard = await Assert.ThrowsAsync<LuaException>(() => Manager.StartServerAsync(online, 0, "0.0.0.0"));
-        Assert.Contains("address not allowed: 0.0.0.0", wildcard.Message);
+        Assert.Contains("address not allowed for listening: 0.0.0.0", wildcard.Message);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Manager.StartServerAsync(online, 70000));
         var noConnection = await Assert.ThrowsAsync<LuaException>(() => Manager.SendDataAsync(online, "x", 42));
         Assert.Contains("no open connection 42", noConnection.Message);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LuaActors.Configuration;
+using LuaActors.Messages;
 
 namespace LuaActors.Api;
 
@@ -15,7 +16,7 @@ public sealed record SocketMessage(int Connection, string Data, string? Closed =
 /// <summary>
 /// The old library's networking calls (start_server, connect, send, receive) over a VM created
 /// with <see cref="VmOptions.Networking"/>: the sockets live in the VM's Lua process (LuaSocket,
-/// restricted to <c>luaactors.vm.networking.allow</c>), served by background tasks, so the VM
+/// inside the network rule of <c>luaactors.vm.networking</c>), served by background tasks, so the VM
 /// keeps answering requests, sessions and messages meanwhile. Lines are the unit: what is sent
 /// gets a "\n", what is received is split at "\n".
 /// </summary>
@@ -23,14 +24,22 @@ public static class VmNetworking
 {
     private static readonly string Helpers = EmbeddedText.Read("LuaActors.sockets.lua");
 
-    /// <summary>Listens on <paramref name="host"/>:<paramref name="port"/> in the VM (port 0: any free port); returns the port.</summary>
+    /// <summary>The chunk that opens a listener with the helpers (what <see cref="StartServer"/> runs, and a restart again).</summary>
+    internal static string ServeCode(string host, int port) =>
+        "(function()\n" + Helpers + "\nend)()\n" + $"return luaactors_net.serve({Literal(host)}, {port.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+
+    /// <summary>
+    /// Listens on <paramref name="host"/>:<paramref name="port"/> in the VM (port 0: a free port of
+    /// <c>luaactors.vm.networking.listen-ports</c>); returns the port. The VM's actor remembers the
+    /// listener: after a process restart (a crash, <c>kill -9</c>) it listens on the same port again.
+    /// </summary>
     public static async Task<int> StartServerAsync(
         this VmManager manager, string vmId, int port, string host = "127.0.0.1", CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var result = await RunAsync(manager, vmId, $"return luaactors_net.serve({Literal(host)}, {port})", cancellationToken).ConfigureAwait(false);
-        return result.Get<int>();
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        return (await manager.StartServerCoreAsync(vmId, host, port, cancellationToken).ConfigureAwait(false)).Port;
     }
 
     /// <summary>

@@ -17,8 +17,8 @@ public sealed record VmOptions
     public VmLimits? Limits { get; init; }
 
     /// <summary>
-    /// Gives the VM's Lua code LuaSocket's TCP API (docs/protocol.md §11.6), restricted to the
-    /// addresses <c>luaactors.vm.networking.allow</c> names (loopback by default).
+    /// Gives the VM's Lua code LuaSocket's TCP API (docs/protocol.md §11.6), inside the network
+    /// rule of <c>luaactors.vm.networking</c>: it reaches only other VMs' listeners and listed endpoints.
     /// </summary>
     public bool Networking { get; init; }
 

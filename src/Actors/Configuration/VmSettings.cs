@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using Akka.Configuration;
 
 namespace LuaActors.Configuration;
@@ -23,8 +19,7 @@ public sealed record VmSettings(
     TimeSpan ListTimeout,
     int InboxCapacity,
     TimeSpan SendTimeout,
-    string NetworkAllow,
-    int MaxSockets)
+    NetworkingSettings Networking)
 {
     public static VmSettings From(Config config)
     {
@@ -47,8 +42,7 @@ public sealed record VmSettings(
             config.GetTimeSpan("luaactors.manager.list-timeout"),
             vm.GetInt("messaging.inbox-capacity"),
             vm.GetTimeSpan("messaging.send-timeout"),
-            vm.GetString("networking.allow", "").Trim(),
-            vm.GetInt("networking.max-sockets"));
+            NetworkingSettings.From(vm));
         settings.Validate();
         return settings;
     }
@@ -74,57 +68,5 @@ public sealed record VmSettings(
         Require(MaxBufferedRequests > 0 && MaxRestarts >= 0, "max-buffered-requests and restart.max-restarts must be positive");
         Require(InboxCapacity > 0, "messaging.inbox-capacity must be positive");
         Require(SendTimeout > TimeSpan.Zero, "messaging.send-timeout must be positive");
-        Require(NetworkAllow.Length > 0, "networking.allow must list addresses, CIDR blocks or \"*\", comma-separated");
-        if (BadAllowEntry(NetworkAllow) is { } bad)
-        {
-            throw new ConfigurationException(
-                $"luaactors.vm: networking.allow entry \"{bad}\" is not an IPv4 address, an IPv4 CIDR block (a.b.c.d/0-32), an IPv6 address or \"*\"");
-        }
-
-        Require(MaxSockets is > 0 and <= 1000, "networking.max-sockets must be between 1 and 1000");
     }
-
-    /// <summary>
-    /// The first entry of the allow list that the VM could not parse (vmhost.lua's parse_allow,
-    /// which reads it from one line of the L frame), or null when every entry is good: "*", an
-    /// IPv4 address (each part 0-255) with an optional /0-32, or an IPv6 address, matched exactly.
-    /// Empty items between commas are skipped, as the VM does.
-    /// </summary>
-    internal static string? BadAllowEntry(string allow)
-    {
-        foreach (var item in allow.Split(','))
-        {
-            if (item.Length == 0)
-            {
-                continue;
-            }
-
-            var entry = item.Trim(' ');
-            var good = entry == "*" || (entry.Contains(':', StringComparison.Ordinal)
-                ? IsIpv6(entry)
-                : IsIpv4Block(entry));
-            if (!good)
-            {
-                return entry;
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsIpv4Block(string entry)
-    {
-        var match = Regex.Match(entry, "^([0-9]+)\\.([0-9]+)\\.([0-9]+)\\.([0-9]+)(?:/([0-9]+))?$", RegexOptions.CultureInvariant);
-        return match.Success
-            && Enumerable.Range(1, 4).All(i => InRange(match.Groups[i].Value, 255))
-            && (!match.Groups[5].Success || InRange(match.Groups[5].Value, 32));
-    }
-
-    private static bool InRange(string digits, int max) =>
-        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= max;
-
-    // The VM compares the text with the address a socket names: hex digits, ':' and '.' only.
-    private static bool IsIpv6(string entry) =>
-        entry.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')
-        && IPAddress.TryParse(entry, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6;
 }

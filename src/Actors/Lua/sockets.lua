@@ -33,10 +33,11 @@ local function track(client)
 end
 
 luaactors_net = {
-  -- Listens on host:port (port 0: any free port); returns the port. Each accepted connection
+  -- Listens on host:port (port 0: a free port of listen-ports); returns the port. Each accepted connection
   -- gets an id and a reader task.
   serve = function(host, port)
-    local server = assert(socket.bind(host, port))
+    local server, err = socket.bind(host, port)
+    if not server then error(err, 0) end -- the rule's message as it is, without a position
     local _, bound = server:getsockname()
     bound = math.tointeger(tonumber(bound))
     servers[bound] = server
@@ -72,7 +73,9 @@ luaactors_net = {
 
   -- Connects to host:port; returns the connection's id.
   connect = function(host, port)
-    return track(assert(socket.connect(host, port)))
+    local client, err = socket.connect(host, port)
+    if not client then error(err, 0) end
+    return track(client)
   end,
 
   -- Sends data plus "\n" to one connection (id) or to all (nil); returns how many took it.

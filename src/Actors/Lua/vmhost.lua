@@ -107,8 +107,7 @@ local limits = {
 -- String-valued 'L' keys (validated by their own parsers in handlers.L).
 local settings = {
   vm_id = nil,                       -- what vm.id() returns (nil until set)
-  net_allow = "127.0.0.0/8,::1",     -- addresses sockets may bind/connect to
-}
+}                                    -- (net_bind, net_ports: parsed into net_rules, below)
 
 local HOOK_COUNT = 1000   -- the hook fires every HOOK_COUNT VM instructions
 local DEEP_STACK = 100000 -- over the heap limit with a call stack this deep: "stack overflow"
@@ -1044,9 +1043,9 @@ handlers.V = function(id, payload)
   return run(id, fn, tms, mkb)
 end
 
--- 'L': numeric keys as before; string keys vm_id and net_allow (protocol.md §3, §11.2).
-local parse_allow -- net_allow text -> list of rules, or nil and the reason (below, sockets)
-local allow_rules -- parsed settings.net_allow
+-- 'L': numeric keys as before; string keys vm_id, net_bind, net_ports (protocol.md §3, §11.2).
+local parse_net -- (key, text) -> the parsed net_bind/net_ports value, or nil (below, sockets)
+local net_rules -- { bind = set of canonical addresses, lo = port, hi = port }
 
 handlers.L = function(id, payload)
   local new, news = {}, {}
@@ -1054,10 +1053,10 @@ handlers.L = function(id, payload)
     local k, v = match(line, "^([%w_]+)=(.*)$")
     if k == "vm_id" then
       news.vm_id = v -- "" unsets it
-    elseif k == "net_allow" then
-      local rules = parse_allow(v)
-      if not rules then return send_x(id, "protocol", "bad 'L' payload line: " .. line) end
-      news.net_allow, news.rules = v, rules
+    elseif k == "net_bind" or k == "net_ports" then
+      local parsed = parse_net(k, v)
+      if not parsed then return send_x(id, "protocol", "bad 'L' payload line: " .. line) end
+      news[k] = parsed
     else
       v = v and match(v, "^%d+$") and tointeger(tonumber(v))
       if not k or limits[k] == nil or not v or (k == "net" and v > 1) then
@@ -1072,7 +1071,8 @@ handlers.L = function(id, payload)
   local net_was = limits.net
   for k, v in next, new do limits[k] = v end
   if news.vm_id then settings.vm_id = news.vm_id ~= "" and news.vm_id or nil end
-  if news.net_allow then settings.net_allow, allow_rules = news.net_allow, news.rules end
+  if news.net_bind then net_rules.bind = news.net_bind end
+  if news.net_ports then net_rules.lo, net_rules.hi = news.net_ports[1], news.net_ports[2] end
   if limits.net ~= net_was then
     rawset(env, "socket", limits.net == 1 and make_socket_table() or nil)
   end
@@ -1246,6 +1246,7 @@ local cur_req                         -- the request in progress, once it has wa
 local ntasks, rhead, rtail = 0, 1, 0  -- background tasks alive; the ready list's bounds
 local rwait, wwait = {}, {}           -- real socket -> record waiting for it
 local events, wake, abandon, mailbox_empty, spawn_task
+local post_call -- (op, name): an M whose A nobody waits for (the A is ignored, §11.1)
 
 -- (in a function of its own: the main chunk is near Lua's limit of 200 locals)
 ;(function()
@@ -1260,6 +1261,10 @@ local frame_seq = 0                   -- ids of the frames the VM starts (W, M)
 local function next_frame_id()
   frame_seq = (frame_seq + 1) & 0xffffffff
   return format("%08x", frame_seq)
+end
+
+post_call = function(op, name)
+  send_frame("M", next_frame_id(), op .. " " .. #name .. " 0\n" .. name)
 end
 
 local function save_ctx(r)
@@ -1998,65 +2003,169 @@ end
 end
 
 ---------------------------------------------------------------------------------------------
--- The `socket` table (net=1): cooperative TCP on allowed addresses (protocol.md §11.6)
+-- The `socket` table (net=1): cooperative TCP inside the network rule (protocol.md §11.6)
+--
+-- Every address is parsed (or resolved) ONCE to a canonical text, that text is checked, and
+-- exactly that text is what the socket binds or dials: no second parser (inet_aton's octal,
+-- hex and short forms) can read it differently. Ambiguous spellings are refused.
+-- Binding: an address in net_bind, a port in net_ports. Connecting: the VM's actor decides
+-- (an M "net-connect", answered from the cluster's listener registry and the operator's list).
 ---------------------------------------------------------------------------------------------
 do
-local function ipv4(s)
+local mrandom = math.random
+
+-- Strict dotted quad: four decimal parts 0-255, no leading zeros. -> canonical text or nil
+local function v4_text(s)
   local a, b, c, d = match(s, "^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
   if not a then return nil end
-  a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
-  if a > 255 or b > 255 or c > 255 or d > 255 then return nil end
-  return a << 24 | b << 16 | c << 8 | d
+  local parts = { a, b, c, d }
+  for i = 1, 4 do
+    local p = parts[i]
+    if #p > 3 or (#p > 1 and byte(p, 1) == 48) or tonumber(p) > 255 then return nil end
+  end
+  return s
 end
 
-parse_allow = function(text)
-  local rules = {}
-  for item in gmatch(text, "[^,]+") do
-    item = match(item, "^%s*(.-)%s*$")
-    if item == "*" then
-      rules[#rules + 1] = { any = true }
-    elseif find(item, ":", 1, true) then
-      if not find(item, "^[%x:%.]+$") then return nil end
-      rules[#rules + 1] = { exact = item }
+-- IPv6 text -> canonical RFC 5952 text, or nil and why.
+local function v6_text(s)
+  if find(s, "%", 1, true) then return nil, "zone ids are not supported" end
+  if find(s, ".", 1, true) then return nil, "IPv4-in-IPv6 spellings are refused: use the IPv4 address" end
+  if not find(s, "^[%x:]+$") then return nil end
+  local head, tail = s, nil
+  local dc = find(s, "::", 1, true)
+  if dc then
+    if find(s, "::", dc + 1, true) then return nil end
+    head, tail = sub(s, 1, dc - 1), sub(s, dc + 2)
+  end
+  local function groups(part)
+    local g = {}
+    if part == "" then return g end
+    for item in gmatch(part .. ":", "([^:]*):") do
+      if #item < 1 or #item > 4 then return nil end
+      g[#g + 1] = tonumber(item, 16)
+    end
+    return g
+  end
+  local h, t = groups(head), {}
+  if tail then t = groups(tail) end
+  if not h or not t then return nil end
+  local n = #h + #t
+  if (dc and n > 7) or (not dc and n ~= 8) then return nil end
+  local all = {}
+  for i = 1, #h do all[#all + 1] = h[i] end
+  for _ = 1, 8 - n do all[#all + 1] = 0 end
+  for i = 1, #t do all[#all + 1] = t[i] end
+  if all[1] == 0 and all[2] == 0 and all[3] == 0 and all[4] == 0 and all[5] == 0 and all[6] == 0xffff then
+    return nil, "IPv4-mapped addresses are refused: use the IPv4 address"
+  end
+  if all[1] == 0 and all[2] == 0 and all[3] == 0 and all[4] == 0 and all[5] == 0 and all[6] == 0
+    and not (all[7] == 0 and all[8] <= 1) then
+    return nil, "IPv4-compatible addresses are refused: use the IPv4 address"
+  end
+  -- the longest run of two or more zero groups (the first of equals) becomes "::"
+  local best, best_len, i = 0, 1, 1
+  while i <= 8 do
+    if all[i] == 0 then
+      local j = i
+      while j < 8 and all[j + 1] == 0 do j = j + 1 end
+      if j - i + 1 > best_len then best, best_len = i, j - i + 1 end
+      i = j + 1
     else
-      local addr, bits = match(item, "^([%d%.]+)/(%d+)$")
-      if not addr then addr, bits = item, "32" end
-      local ip, nb = ipv4(addr), tonumber(bits)
-      if not ip or nb > 32 then return nil end
-      local mask = nb == 0 and 0 or (0xffffffff << (32 - nb)) & 0xffffffff
-      rules[#rules + 1] = { net = ip & mask, mask = mask }
+      i = i + 1
     end
   end
-  return rules
+  local out = {}
+  for k = 1, 8 do out[k] = format("%x", all[k]) end
+  if best == 0 then return concat(out, ":") end
+  return concat(out, ":", 1, best - 1) .. "::" .. concat(out, ":", best + best_len, 8)
 end
-allow_rules = parse_allow(settings.net_allow)
 
-local function allowed(ip)
-  local v4 = ipv4(ip)
-  for i = 1, #allow_rules do
-    local r = allow_rules[i]
-    if r.any or r.exact == ip or (v4 and r.mask and v4 & r.mask == r.net) then return true end
+-- Whether every dot-separated label reads as a number to inet_aton (decimal, 0-octal, 0x-hex).
+local function numeric_spelling(s)
+  for label in gmatch(s .. ".", "([^.]*)%.") do
+    if not (find(label, "^%d+$") or find(label, "^0[xX]%x*$")) then return false end
   end
-  return false
+  return true
 end
 
--- host -> an allowed numeric address, or nil and why. Host names are resolved (in C, with
--- the hook off: the resolver's own timeouts apply) and the address is checked.
-local function resolve(host)
+local function ambiguous(host)
+  return format("ambiguous address '%s': write IPv4 as four decimal numbers 0-255 without leading zeros", host)
+end
+
+-- host -> canonical address text and family (4 or 6), or nil and why. Names are resolved
+-- (in C, with the hook off: the resolver's own timeouts apply); the result is canonical.
+local function canonical(host)
+  if find(host, ":", 1, true) then
+    local ip, why = v6_text(host)
+    if not ip then return nil, why and format("bad IPv6 address '%s': %s", host, why) or format("bad IPv6 address '%s'", host) end
+    return ip, 6
+  end
+  if v4_text(host) then return host, 4 end
+  if not find(host, "^[%w%-]+$") and not find(host, "^[%w%-][%w%-%.]*[%w%-]$") or find(host, "..", 1, true) then
+    return nil, format("bad host '%s'", host)
+  end
+  if numeric_spelling(host) then return nil, ambiguous(host) end
+  local r, err = sk.dns.toip(host)
+  if not r then return nil, format("cannot resolve '%s': %s", host, tostring(err or "host not found")) end
+  if not v4_text(r) then return nil, format("'%s' resolved to an unexpected address", host) end
+  return r, 4
+end
+
+parse_net = function(k, text)
+  if k == "net_ports" then
+    local lo, hi = match(text, "^(%d+)%-(%d+)$")
+    lo, hi = tointeger(tonumber(lo)), tointeger(tonumber(hi))
+    if not lo or lo < 1 or hi > 65535 or lo > hi then return nil end
+    return { lo, hi }
+  end
+  local set = {}
+  for item in gmatch(text, "[^,]+") do
+    local ip = (item == "0.0.0.0" or item == "::") and item or nil
+    if not ip and (find(item, ":", 1, true) or v4_text(item)) then ip = canonical(item) end
+    if not ip then return nil end -- addresses only, no names
+    set[ip] = true
+  end
+  return set
+end
+net_rules = { bind = { ["127.0.0.1"] = true, ["::1"] = true }, lo = 20000, hi = 29999 }
+
+local UNSPECIFIED = { ["0.0.0.0"] = true, ["::"] = true }
+
+-- host of a bind -> canonical address and family, or nil and why
+local function bind_address(host)
   if host == "*" then host = "0.0.0.0" end
-  local ip = host
-  if not ipv4(host) and not find(host, ":", 1, true) then
-    local r, err = sk.dns.toip(host)
-    if not r then return nil, err or "host not found" end
-    ip = r
+  local ip, fam
+  if host == "0.0.0.0" or host == "::" then
+    ip, fam = host, host == "::" and 6 or 4
+  else
+    ip, fam = canonical(host)
+    if not ip then return nil, fam end
   end
-  if not allowed(ip) then return nil, "address not allowed: " .. ip end
-  return ip
+  if not net_rules.bind[ip] then
+    return nil, format("address not allowed for listening: %s (luaactors.vm.networking.bind-addresses)", ip)
+  end
+  return ip, fam
 end
 
-local sock_real = setmetatable({}, { __mode = "k" }) -- wrapper -> real LuaSocket object
-local sock_kind = setmetatable({}, { __mode = "k" }) -- wrapper -> "master" | "server" | "client"
+local function ports_text()
+  return format("%d-%d", net_rules.lo, net_rules.hi)
+end
+
+-- An M call the VM waits for: true, or nil and the error text of the A.
+local function net_call(op, name)
+  local sig, payload = await("call", op, name, false)
+  if sig ~= "answer" then return nil, tostring(payload or sig) end
+  if sub(payload, 1, 3) == "ok\n" then return true end
+  if sub(payload, 1, 6) == "error\n" then return nil, sub(payload, 7) end
+  return nil, "bad answer from the host"
+end
+
+local sock_real = setmetatable({}, { __mode = "k" }) -- wrapper -> real LuaSocket object (false: not made yet)
+local sock_kind = setmetatable({}, { __mode = "k" }) -- wrapper -> "master" | "server" | "client" | "closed"
 local sock_tmo = setmetatable({}, { __mode = "k" })  -- wrapper -> timeout (seconds) or nil
+local sock_addr = setmetatable({}, { __mode = "k" }) -- wrapper -> "ip port" it is bound to (master, server)
+local sock_reg = setmetatable({}, { __mode = "k" })  -- wrapper -> true: a listener the owner registered
+local counted = setmetatable({}, { __mode = "k" })   -- wrapper -> true: counted in nopen
 local open_socks, nopen = {}, 0                      -- real -> true: open sockets (closed by Z)
 local sock_mt = { __metatable = "socket", __name = "socket" }
 local sock_methods = {}
@@ -2067,19 +2176,33 @@ end
 
 local function wrap_sock(real, kind)
   local w = setmetatable({}, sock_mt)
-  sock_real[w], sock_kind[w] = real, kind
-  open_socks[real] = true
+  sock_real[w], sock_kind[w], counted[w] = real, kind, true
+  if real then open_socks[real] = true end
   nopen = nopen + 1
   return w
 end
 
-local function new_real()
-  if nopen >= limits.net_sockets then
-    return nil, format("too many sockets (limit %d)", limits.net_sockets)
-  end
-  local real, err = sk.tcp()
+local function too_many()
+  return format("too many sockets (limit %d)", limits.net_sockets)
+end
+
+-- The real socket of a master, made for the address family now that it is known: tcp4/tcp6
+-- (socket.tcp() would defer the socket to bind/connect, and options set before then are lost).
+local function make_real(w, fam, server)
+  local real, err
+  if fam == 6 then real, err = sk.tcp6() else real, err = sk.tcp4() end
   if not real then return nil, err end
   real:settimeout(0)
+  if server then
+    -- A port held by connections of a VM that just died (TIME_WAIT) is free to listen on again.
+    local ok, oerr = real:setoption("reuseaddr", true)
+    if not ok then
+      real:close()
+      return nil, "cannot set reuseaddr: " .. tostring(oerr)
+    end
+  end
+  sock_real[w] = real
+  open_socks[real] = true
   return real
 end
 
@@ -2092,6 +2215,10 @@ local function checksock(w, fname, want)
     error(format("calling '%s' on a %s socket", fname, sock_kind[w]), 3)
   end
   return real
+end
+
+local function closed_err(w)
+  return sock_kind[w] == "closed" and "closed" or nil
 end
 
 local function until_of(w)
@@ -2118,52 +2245,105 @@ end
 
 function sock_methods.close(w)
   local real = checksock(w, "close")
-  if open_socks[real] then
-    open_socks[real] = nil
+  if counted[w] then
+    counted[w] = nil
     nopen = nopen - 1
+  end
+  if real and open_socks[real] then
+    open_socks[real] = nil
     local r = rwait[real]
     if r then wake(r, "closed") end
     r = wwait[real]
     if r then wake(r, "closed") end
     real:close()
   end
+  if sock_reg[w] then
+    -- The owner drops the listener from the registry (and from what a restart restores).
+    sock_reg[w] = nil
+    post_call("net-unlisten", sock_addr[w])
+  end
   sock_kind[w] = "closed"
   return 1
 end
 
 function sock_methods.getsockname(w)
-  return checksock(w, "getsockname"):getsockname()
+  local real = checksock(w, "getsockname")
+  if not real then return nil, "not bound" end
+  return real:getsockname()
 end
 
 function sock_methods.getpeername(w)
-  return checksock(w, "getpeername", "client"):getpeername()
+  local real = checksock(w, "getpeername", "client")
+  if not real then return nil, closed_err(w) or "not connected" end
+  return real:getpeername()
+end
+
+-- Binds real to ip:port; port 0 takes the first free port of net_ports from a random start.
+local function bind_in_range(real, ip, port)
+  local lo, hi = net_rules.lo, net_rules.hi
+  if port ~= 0 then
+    if port < lo or port > hi then
+      return nil, format("port not allowed for listening: %d (luaactors.vm.networking.listen-ports %s)", port, ports_text())
+    end
+    return real:bind(ip, port)
+  end
+  local n = hi - lo + 1
+  local first = mrandom(0, n - 1)
+  local err
+  for k = 0, n - 1 do
+    local p = lo + (first + k) % n
+    local ok
+    ok, err = real:bind(ip, p)
+    if ok then return ok end
+    if err ~= "address already in use" then return nil, err end
+  end
+  return nil, format("no free port in luaactors.vm.networking.listen-ports %s", ports_text())
 end
 
 function sock_methods.bind(w, host, port)
   local real = checksock(w, "bind", "master")
   if type(host) ~= "string" then argerror(1, "bind", "string", host, true) end
   port = port_arg(port, 2, "bind")
-  local ip, err = resolve(host)
-  if not ip then return nil, err end
-  real:setoption("reuseaddr", true)
-  return real:bind(ip, port)
+  if sock_kind[w] == "closed" then return nil, "closed" end
+  if real then return nil, "already bound or connecting" end
+  local ip, fam = bind_address(host)
+  if not ip then return nil, fam end
+  local err
+  real, err = make_real(w, fam, true)
+  if not real then return nil, err end
+  local ok
+  ok, err = bind_in_range(real, ip, port)
+  if not ok then return nil, err end
+  local _, bound = real:getsockname()
+  sock_addr[w] = ip .. " " .. tostring(bound)
+  return 1
 end
 
 function sock_methods.listen(w, backlog)
   local real = checksock(w, "listen", "master")
+  if not real or not sock_addr[w] then return nil, closed_err(w) or "not bound" end
   local ok, err = real:listen(tointeger(backlog) or 32)
-  if ok then sock_kind[w] = "server" end
-  return ok, err
+  if not ok then return ok, err end
+  sock_kind[w] = "server"
+  -- Other VMs may connect to it once the owner has it in the listener registry.
+  ok, err = net_call("net-listen", sock_addr[w])
+  if not ok then
+    sock_methods.close(w)
+    return nil, err
+  end
+  sock_reg[w] = true
+  return 1
 end
 
 function sock_methods.accept(w)
   local real = checksock(w, "accept", "server")
+  if not real then return nil, "closed" end
   while true do
     local c, err = real:accept()
     if c then
       if nopen >= limits.net_sockets then
         c:close()
-        return nil, format("too many sockets (limit %d)", limits.net_sockets)
+        return nil, too_many()
       end
       c:settimeout(0)
       return wrap_sock(c, "client")
@@ -2178,9 +2358,18 @@ function sock_methods.connect(w, host, port)
   local real = checksock(w, "connect", "master")
   if type(host) ~= "string" then argerror(1, "connect", "string", host, true) end
   port = port_arg(port, 2, "connect")
-  local ip, err = resolve(host)
-  if not ip then return nil, err end
-  local ok
+  if sock_kind[w] == "closed" then return nil, "closed" end
+  if real then return nil, "already bound or connecting" end
+  local ip, fam = canonical(host)
+  if not ip then return nil, fam end
+  if UNSPECIFIED[ip] then return nil, "cannot connect to the unspecified address " .. ip end
+  -- The owner answers whether ip:port is a VM listener of this cluster or an operator-listed
+  -- endpoint; the dial below uses exactly the address it checked.
+  local ok, err = net_call("net-connect", ip .. " " .. port)
+  if not ok then return nil, err end
+  if sock_kind[w] == "closed" then return nil, "closed" end
+  real, err = make_real(w, fam, false)
+  if not real then return nil, err end
   ok, err = real:connect(ip, port)
   if not ok and err == "timeout" then
     local sig = wait_sock("write", real, w)
@@ -2198,6 +2387,7 @@ function sock_methods.send(w, data, i, j)
   local td = type(data)
   if td == "number" then data = num2str(data)
   elseif td ~= "string" then argerror(1, "send", "string", data, true) end
+  if not real then return nil, closed_err(w) or "not connected", 0 end
   i, j = tointeger(i) or 1, tointeger(j) or -1
   while true do
     local last, err, sent = real:send(data, i, j)
@@ -2213,17 +2403,24 @@ function sock_methods.receive(w, pattern, prefix)
   local real = checksock(w, "receive", "client")
   if pattern == nil then pattern = "*l" end
   local tp = type(pattern)
+  local all = pattern == "*a" or pattern == "a"
   if tp == "number" then
     if pattern < 0 then argerror(1, "receive", "valid pattern", pattern, true) end
-  elseif pattern ~= "*l" and pattern ~= "l" and pattern ~= "*a" and pattern ~= "a" then
+  elseif pattern ~= "*l" and pattern ~= "l" and not all then
     error("bad argument #1 to 'receive' (invalid receive pattern)", 2)
   end
   local acc = prefix
   if acc ~= nil and type(acc) ~= "string" then argerror(2, "receive", "string", acc, true) end
   acc = acc or ""
+  if not real then return nil, closed_err(w) or "not connected", acc end
+  local given = #acc
   while true do
     local data, err, partial = real:receive(pattern, acc)
     if data then return data end
+    -- "*a" reads until the peer closes: the data that came before the close is the answer,
+    -- whether it arrived with the close or in earlier reads (LuaSocket only counts the last
+    -- read's bytes, so data read while waiting would otherwise come back as nil, "closed").
+    if all and err == "closed" and #partial > given then return partial end
     if err ~= "timeout" then return nil, err, partial end
     acc = partial
     local sig = wait_sock("read", real, w)
@@ -2233,6 +2430,7 @@ end
 
 function sock_methods.shutdown(w, how)
   local real = checksock(w, "shutdown", "client")
+  if not real then return nil, closed_err(w) or "not connected" end
   return real:shutdown(how == nil and "both" or how)
 end
 
@@ -2241,13 +2439,13 @@ function sock_methods.setoption(w, name, value)
   if name ~= "tcp-nodelay" and name ~= "keepalive" then
     error("bad argument #1 to 'setoption' (only 'tcp-nodelay' and 'keepalive' are allowed)", 2)
   end
+  if not real then return nil, closed_err(w) or "set options once the socket is connected" end
   return real:setoption(name, value and true or false)
 end
 
 local function sb_tcp()
-  local real, err = new_real()
-  if not real then return nil, err end
-  return wrap_sock(real, "master")
+  if nopen >= limits.net_sockets then return nil, too_many() end
+  return wrap_sock(false, "master")
 end
 
 local function sb_bind(host, port, backlog)
@@ -2286,7 +2484,10 @@ local reset_tasks = reset_runner
 reset_runner = function()
   reset_tasks()
   for real in next, open_socks do real:close() end
+  -- (the owner forgets this VM's listeners when the reset is answered)
   open_socks, nopen = {}, 0
+  counted = setmetatable({}, { __mode = "k" })
+  sock_reg = setmetatable({}, { __mode = "k" })
   rwait, wwait = {}, {}
 end
 end

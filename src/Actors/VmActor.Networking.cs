@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using LuaActors.Api;
+using LuaActors.Configuration;
+using LuaActors.Messages;
+using LuaActors.Messaging;
+using LuaActors.Networking;
+using LuaActors.Process;
+
+namespace LuaActors;
+
+/// <summary>
+/// The C# half of the network rule (docs/guarantees.md, "The network rule"; docs/protocol.md
+/// §11.6): the VM's listeners in the <see cref="VmListeners"/> registry, the answer to every
+/// connect of the VM, and the listeners <see cref="StartServer"/> opened, which a process
+/// restart opens again (like the init script runs again).
+/// </summary>
+public sealed partial class VmActor
+{
+    /// <summary>The registry has the listener; answer the VM's net-listen, unless its process is gone by now.</summary>
+    private sealed record ListenerRegistered(int Generation, VmListener Listener, uint CallId, string? Failure = null);
+
+    /// <summary>Listeners of the current process that are in the registry.</summary>
+    private readonly HashSet<VmListener> _registered = [];
+
+    /// <summary>StartServer listeners (host as given, port as bound), opened again after a restart.</summary>
+    private readonly List<(string Host, int Port)> _servers = [];
+
+    private VmListeners Listeners => VmListeners.Get(Context.System);
+
+    private NetworkingSettings Net => _settings.Networking;
+
+    private void ReceiveNetworking() =>
+        Receive<ListenerRegistered>(registered =>
+        {
+            if (registered.Generation == _generation && _instance is not null && registered.Failure is null)
+            {
+                _instance.Send(MessageFrames.Ok(registered.CallId));
+                return;
+            }
+
+            if (registered.Generation == _generation && _instance is not null)
+            {
+                // The VM closes the listener: nobody could reach it.
+                _instance.Send(MessageFrames.Error(registered.CallId, "the listener registry failed: " + registered.Failure));
+            }
+
+            // (Or the process died while the registry took it: the listener is gone with it.)
+            _registered.Remove(registered.Listener);
+            _ = Listeners.RemoveAsync(registered.Listener);
+        });
+
+    /// <summary>The VM's net-listen / net-unlisten / net-connect calls (M frames); false for any other call.</summary>
+    private bool OnNetworkCall(MessageCall call)
+    {
+        if (!call.Op.StartsWith("net-", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (!_spec!.Networking || ParseEndpoint(call.Name) is not { } endpoint)
+        {
+            _instance!.Send(MessageFrames.Error(call.CallId, $"bad networking call '{call.Op}' ({call.Name})"));
+            return true;
+        }
+
+        var (address, port) = endpoint;
+        var generation = _generation;
+        switch (call.Op)
+        {
+            case "net-listen" when !Net.MayBind(address, port):
+                // The VM checked this already; a second check costs nothing.
+                _instance!.Send(MessageFrames.Error(call.CallId, $"listening on {Show(address, port)} is not allowed by luaactors.vm.networking"));
+                break;
+            case "net-listen":
+                var listener = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
+                _registered.Add(listener);
+                Listeners.AddAsync(listener).PipeTo(Self,
+                    success: () => new ListenerRegistered(generation, listener, call.CallId),
+                    failure: error => new ListenerRegistered(generation, listener, call.CallId, error.GetBaseException().Message));
+                break;
+            case "net-unlisten":
+                var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
+                _registered.Remove(closed);
+                _ = Listeners.RemoveAsync(closed);
+                _servers.RemoveAll(s => s.Port == port);
+                _instance!.Send(MessageFrames.Ok(call.CallId));
+                break;
+            case "net-connect" when Net.ListedEndpoint(address, port) is not null:
+                _instance!.Send(MessageFrames.Ok(call.CallId));
+                break;
+            case "net-connect":
+                Listeners.IsListenerAsync(address, port).PipeTo(Self,
+                    success: found => new MessageCallAnswered(generation, found
+                        ? MessageFrames.Ok(call.CallId)
+                        : MessageFrames.Error(call.CallId, $"connection not allowed: {Show(address, port)} is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect")),
+                    failure: error => new MessageCallAnswered(generation,
+                        MessageFrames.Error(call.CallId, $"connection not checked: the listener registry failed: {error.GetBaseException().Message}")));
+                break;
+            default:
+                _instance!.Send(MessageFrames.Error(call.CallId, $"unknown networking call '{call.Op}'"));
+                break;
+        }
+
+        return true;
+    }
+
+    /// <summary>The process is gone or was reset: its listeners are closed, so out of the registry they go.</summary>
+    private void ForgetListeners()
+    {
+        foreach (var listener in _registered)
+        {
+            _ = Listeners.RemoveAsync(listener);
+        }
+
+        _registered.Clear();
+    }
+
+    private void StartServerInVm(StartServer start, IActorRef sender)
+    {
+        if (!_spec!.Networking)
+        {
+            sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "networking is off for this VM: create it with VmOptions.Networking = true"));
+            return;
+        }
+
+        if (start.Port is < 0 or > 65535 || string.IsNullOrEmpty(start.Host))
+        {
+            sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "StartServer needs a host and a port 0-65535"));
+            return;
+        }
+
+        Write(Frame.Ops.Execute, PendingKind.Serve, sender, _timeoutMs, $"{_timeoutMs} 0\n",
+            VmNetworking.ServeCode(start.Host, start.Port), input: start.Host);
+    }
+
+    private void OnServeReply(Pending request, ILuaActorsMessage reply)
+    {
+        if (reply is Executed executed && BoundPort(executed.ValuesJson) is { } port)
+        {
+            if (!_servers.Contains((request.Input!, port)))
+            {
+                _servers.Add((request.Input!, port));
+            }
+
+            request.ReplyTo.Tell(new ServerStarted(_vmId, port));
+            return;
+        }
+
+        request.ReplyTo.Tell(reply as RequestFailed
+            ?? new RequestFailed(_vmId, ErrorKind.Runtime, "the listener did not report its port"));
+    }
+
+    /// <summary>After the init script of a new process: the StartServer listeners, on their ports.</summary>
+    private void RestoreServers()
+    {
+        foreach (var (host, port) in _servers)
+        {
+            Write(Frame.Ops.Execute, PendingKind.RestoreServer, Self, _timeoutMs, $"{_timeoutMs} 0\n",
+                VmNetworking.ServeCode(host, port), input: port.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private void OnServerRestored(Pending request, ILuaActorsMessage reply)
+    {
+        if (reply is Executed)
+        {
+            return;
+        }
+
+        // Not a reason to fail the VM: the listener is dropped, and the host hears why.
+        var port = int.Parse(request.Input!, CultureInfo.InvariantCulture);
+        _servers.RemoveAll(s => s.Port == port);
+        var why = reply is RequestFailed failed ? $"{failed.Kind}: {failed.Message}" : "no port";
+        _log.Warning("VM {0}: the listener on port {1} was not opened again after a restart: {2}", _vmId, port, why);
+        TellHost(JsonSerializer.Serialize(new Dictionary<string, object> { ["server"] = port, ["closed"] = "not restored after a restart: " + why }));
+    }
+
+    /// <summary>A value for the VM's owner (ReceiveFromVmAsync), as if the VM had sent it to '$host'.</summary>
+    private void TellHost(string json)
+    {
+        if (_hostWaits.Count > 0)
+        {
+            var (waitId, replyTo) = _hostWaits[0];
+            _hostWaits.RemoveAt(0);
+            Timers.Cancel("host-wait-" + waitId);
+            replyTo.Tell(new ReceivedFromVm(_vmId, json));
+        }
+        else if (_toHost.Count < (_inbox?.Capacity ?? _settings.InboxCapacity))
+        {
+            _toHost.Enqueue(json);
+        }
+    }
+
+    private static int? BoundPort(string valuesJson)
+    {
+        using var values = JsonDocument.Parse(valuesJson);
+        return values.RootElement.ValueKind == JsonValueKind.Array && values.RootElement.GetArrayLength() > 0
+            && values.RootElement[0].TryGetInt32(out var port) ? port : null;
+    }
+
+    private static (IPAddress Address, int Port)? ParseEndpoint(string name)
+    {
+        var space = name.LastIndexOf(' ');
+        return space > 0
+            && NetAddresses.ParseStrict(name[..space]) is { } address
+            && int.TryParse(name[(space + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
+            ? (address, port)
+            : null;
+    }
+
+    private static string Show(IPAddress address, int port) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+}
