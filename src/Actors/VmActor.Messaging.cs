@@ -180,6 +180,15 @@ public sealed partial class VmActor
             return;
         }
 
+        // A value for another VM (or the host) crosses the cluster like a request: over the size limit it is
+        // refused here, at once, instead of being dropped by remoting while the sender waits.
+        if (call.Op is "send" or "broadcast" or "publish"
+            && _sizeLimits.CheckRequest(new DeliverMessage(call.Name, call.ValueJson, _vmId)) is { } tooLarge)
+        {
+            _instance!.Send(MessageFrames.Error(call.CallId, $"too large: {tooLarge.Message}"));
+            return;
+        }
+
         var generation = _generation;
         MessageCallAnswered Failed(Exception error) =>
             new(generation, MessageFrames.Error(call.CallId, $"topic '{call.Name}': {error.GetBaseException().Message}"));

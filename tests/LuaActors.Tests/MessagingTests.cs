@@ -81,6 +81,27 @@ public sealed class MessagingTests(ManagerFixture fixture) : IClassFixture<Manag
     }
 
     [Fact]
+    public async Task A_value_over_the_message_size_limit_is_refused_at_the_sender()
+    {
+        var target = await NewVmAsync("big-target");
+        var sender = await NewVmAsync("big-sender");
+        await Manager.ExecuteAsync(sender, "big = string.rep('x', 4 * 1024 * 1024)");
+        foreach (var call in new[] { $"vm.send('{target}', big)", "vm.publish('big-news', big)", "vm.send('$host', big)" })
+        {
+            var error = await Assert.ThrowsAsync<LuaException>(() => Manager.ExecuteAsync(sender, call));
+            Assert.Contains("too large", error.Message);
+            Assert.Contains("max-message-size", error.Message);
+        }
+
+        var huge = new string('x', 4 << 20);
+        await Assert.ThrowsAsync<TooLargeException>(() => Manager.PublishAsync("big-news", huge));
+        await Assert.ThrowsAsync<TooLargeException>(() => Manager.SendAsync(target, huge));
+        Assert.Equal(0, (await Manager.GetVmInfoAsync(target)).InboxCount);
+        // The sender keeps its state: only the message was refused.
+        Assert.Equal("[4194304]", (await Manager.ExecuteAsync(sender, "return #big")).ValuesJson);
+    }
+
+    [Fact]
     public async Task A_full_inbox_refuses_more_until_the_vm_takes_some()
     {
         var full = await NewVmAsync("full", new VmOptions { Limits = new VmLimits(InboxCapacity: 2) });

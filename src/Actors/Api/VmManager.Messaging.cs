@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
+using LuaActors.Configuration;
 using LuaActors.Messages;
 using LuaActors.Messaging;
 
@@ -25,11 +26,17 @@ public sealed partial class VmManager
     /// <summary>
     /// Publishes <paramref name="value"/> to every VM subscribed to <paramref name="topic"/>, on
     /// any node. Fire-and-forget like any pub/sub: a subscriber whose inbox is full drops it.
+    /// A value over <c>luaactors.limits.max-message-size</c> serialized throws <see cref="TooLargeException"/>.
     /// </summary>
     public Task PublishAsync(string topic, object? value)
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
         var json = LuaValueJson.Encode(value);
+        if (SizeLimits.Of(System).CheckRequest(new DeliverMessage(topic, json)) is { } tooLarge)
+        {
+            throw new TooLargeException(topic, tooLarge.Message);
+        }
+
         VmTopics.Get(System).Mediator.Tell(new Publish(VmTopics.Key(topic), new MessagePublished(topic, json)));
         return Task.CompletedTask;
     }
