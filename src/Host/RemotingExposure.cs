@@ -20,7 +20,10 @@ internal static class RemotingExposure
             return null;
         }
 
-        var hostname = tcp.GetString("hostname", "") ?? "";
+        // The socket listens on bind-hostname when one is set (a node behind NAT advertises
+        // hostname but binds elsewhere, e.g. 0.0.0.0), else on hostname.
+        var bindHostname = tcp.GetString("bind-hostname", "") ?? "";
+        var hostname = bindHostname.Length > 0 ? bindHostname : tcp.GetString("hostname", "") ?? "";
         if (IsLoopback(hostname))
         {
             return null;

@@ -39,6 +39,27 @@ public sealed class RemotingExposureTests
     }
 
     [Fact]
+    public void A_loopback_name_bound_to_every_address_is_warned_about()
+    {
+        var warning = WarningFor("akka.remote.dot-netty.tcp { hostname = \"127.0.0.1\", bind-hostname = \"0.0.0.0\", port = 4053 }");
+        Assert.NotNull(warning);
+        Assert.Contains("0.0.0.0:4053", warning);
+    }
+
+    [Fact]
+    public async Task A_node_whose_cluster_port_listens_on_every_address_warns_at_start()
+    {
+        // Bound to 0.0.0.0 but gossiping on 127.0.0.1: nothing is sent beyond loopback.
+        var errors = new StringWriter();
+        await using var node = await NodeHost.StartAsync(new NodeOptions
+        {
+            Port = 0, Http = "127.0.0.1:0", Errors = errors,
+            Config = Support.TestConfig.Hocon + "\nakka.remote.dot-netty.tcp.bind-hostname = \"0.0.0.0\"",
+        });
+        Assert.StartsWith("WARNING: the cluster port (0.0.0.0:", errors.ToString());
+    }
+
+    [Fact]
     public void Tls_silences_it() =>
         Assert.Null(WarningFor("akka.remote.dot-netty.tcp { hostname = \"10.1.2.3\", enable-ssl = on }"));
 

@@ -65,6 +65,8 @@ public sealed class SerializationTests : IDisposable
         new RequestFailed("vm1", ErrorKind.Stopped, "moving", Undelivered: true),
         new ReceivedFromVm("vm1", "{\"connection\":1,\"data\":\"hi\"}"),
         new ReceivedFromVm("vm1", null),
+        new StartServer("vm1", "127.0.0.1", 0),
+        new ServerStarted("vm1", 20001),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);
