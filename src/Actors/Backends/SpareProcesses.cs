@@ -9,8 +9,11 @@ namespace LuaActors.Backends;
 /// which costs milliseconds (~13 ms on the development machine, most of it in the kernel); the
 /// pool refills in the background. Filled only once the type has started its first VM, so a
 /// one-shot `eval` costs at most one extra start. Disposing kills the spares.
+/// Spares are started before anyone knows whether their VM has networking, so they are confined
+/// (when the type is) as VMs without networking, and a networking VM of a confined type never
+/// takes one (ProcessBackend).
 /// </summary>
-internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposable
+internal sealed class SpareProcesses(LaunchCommand command, int size, byte[] confinement) : IDisposable
 {
     // A spare's limit until a VM takes it: the interpreter alone, running the host script.
     private const long IdleAddressSpaceBytes = 256L << 20;
@@ -56,7 +59,7 @@ internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposa
         }
 
         Interlocked.Increment(ref _starting);
-        LuaProcess.StartSpareAsync(command, IdleAddressSpaceBytes).ContinueWith(
+        LuaProcess.StartSpareAsync(command, IdleAddressSpaceBytes, confinement).ContinueWith(
             started =>
             {
                 Interlocked.Decrement(ref _starting);
