@@ -147,6 +147,38 @@ public sealed class ConfinementTests
     }
 
     [Fact]
+    public async Task Types_with_different_interpreters_each_may_execute_only_their_own()
+    {
+        // Two copies of the interpreter under other names run the same host script: the same
+        // request block, but each Landlock ruleset must allow executing its own program.
+        var dir = Directory.CreateTempSubdirectory("luaactors-interpreters-");
+        try
+        {
+            var interpreter = Environment.GetEnvironmentVariable("PATH")!.Split(':')
+                .Select(d => Path.Combine(d, "lua5.4")).First(File.Exists);
+            foreach (var name in new[] { "lua-a", "lua-b" })
+            {
+                File.Copy(interpreter, Path.Combine(dir.FullName, name));
+            }
+
+            await using var manager = await ManagerFixture.StartAsync($$"""
+                luaactors.vm-types.a { backend = process, executable = "{{dir.FullName}}/lua-a", spare-processes = 0 }
+                luaactors.vm-types.b { backend = process, executable = "{{dir.FullName}}/lua-b", spare-processes = 0 }
+                """);
+            foreach (var type in new[] { "a", "b", "a" })
+            {
+                var vm = await manager.CreateVmAsync(ManagerFixture.NewId(type), new VmOptions { Type = type });
+                Assert.Equal(AllLayers, (await vm.GetInfoAsync()).Confinement);
+                Assert.Equal(2, await vm.ExecuteAsync<long>("return 1 + 1"));
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Confinement_settings_are_read_per_type_with_every_layer_on_by_default()
     {
         var networking = ConfigurationFactory.ParseString("""listen-ports = "20000-20009, 20100", connect = "10.0.0.0/8:5432,[::1]:6379-6380" """);

@@ -104,13 +104,14 @@ static struct sock_filter seccomp_programs[2][256]; /* [networking] */
 static unsigned short seccomp_lengths[2];
 static int seccomp_pid_checks[2];
 
-/* The cached ruleset of the last block seen for each profile (networking rules cost a system
-   call per port: ~10k for the default listen-ports). */
+/* The cached ruleset of the last block and program seen for each profile (networking rules cost
+   a system call per port: ~10k for the default listen-ports). */
 static struct {
     unsigned char *block;
     uint32_t length;
+    char program[4096];
     int fd;
-} ruleset_cache[2] = { { NULL, 0, -1 }, { NULL, 0, -1 } };
+} ruleset_cache[2] = { { NULL, 0, "", -1 }, { NULL, 0, "", -1 } };
 
 /* ---- seccomp ---------------------------------------------------------------------------- */
 
@@ -498,7 +499,8 @@ static int confine_prepare(const struct confinement *c, const char *name, struct
             return ENOENT;
         }
         if (ruleset_cache[networking].fd >= 0 && ruleset_cache[networking].length == c->block_length
-            && memcmp(ruleset_cache[networking].block, c->block, c->block_length) == 0) {
+            && memcmp(ruleset_cache[networking].block, c->block, c->block_length) == 0
+            && strcmp(ruleset_cache[networking].program, program) == 0) {
             p->ruleset = ruleset_cache[networking].fd;
         } else {
             int ruleset = build_ruleset(c, program, layers);
@@ -514,6 +516,7 @@ static int confine_prepare(const struct confinement *c, const char *name, struct
                 free(ruleset_cache[networking].block);
                 ruleset_cache[networking].block = copy;
                 ruleset_cache[networking].length = c->block_length;
+                strcpy(ruleset_cache[networking].program, program);
                 ruleset_cache[networking].fd = ruleset;
             }
             p->ruleset = ruleset; /* uncached (no memory): leaks one fd, which is rare and harmless */
