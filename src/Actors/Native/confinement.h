@@ -143,7 +143,7 @@ static const int allowed_syscalls[] = {
 #ifdef __NR_arch_prctl
     __NR_arch_prctl,
 #endif
-    __NR_set_tid_address, __NR_set_robust_list, __NR_rseq, __NR_prlimit64, __NR_getrandom,
+    __NR_set_tid_address, __NR_set_robust_list, __NR_rseq, __NR_getrandom,
     __NR_futex, __NR_exit, __NR_exit_group, __NR_clock_getres, __NR_clock_nanosleep,
     __NR_nanosleep, __NR_getpid, __NR_gettid, __NR_getppid, __NR_getuid, __NR_geteuid,
     __NR_getgid, __NR_getegid, __NR_sched_yield, __NR_uname, __NR_sysinfo, __NR_times,
@@ -201,6 +201,13 @@ static void build_seccomp(int networking)
     }
     EMIT(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
     DENY(ENOSYS);
+    /* prlimit64 on itself only (pid 0, as libc's getrlimit/setrlimit pass): the node and other
+       VMs have our uid, and lowering their limits would starve them. */
+    EMIT(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 0, 4);
+    EMIT(BPF_LD | BPF_W | BPF_ABS, ARG0, 0, 0);
+    EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
+    ALLOW();
+    DENY(EPERM);
     /* Jumps to the blocks after the default verdict, patched once their places are known. */
     int to_signal[sizeof signal_syscalls / sizeof *signal_syscalls];
     for (size_t i = 0; i < sizeof signal_syscalls / sizeof *signal_syscalls; i++) {
