@@ -506,7 +506,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     {
         var generation = ++_generation;
         _exitedBeforeStart = null;
-        var start = new InstanceStart(_vmId, generation, Self, _memoryBytes + _settings.AddressSpaceHeadroomBytes);
+        var start = new InstanceStart(_vmId, generation, Self, _memoryBytes + _settings.AddressSpaceHeadroomBytes, _spec?.Networking ?? false);
         Task<IVmInstance> starting;
         try
         {
@@ -960,6 +960,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             _sessions.Keys.Order(StringComparer.Ordinal).ToList(),
             _inbox?.Count ?? 0,
             _peers.ToList(),
-            _topics.ToList());
+            _topics.ToList(),
+            _instance?.ConfinedBy);
     }
 }

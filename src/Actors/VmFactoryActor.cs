@@ -26,11 +26,15 @@ public sealed class VmFactoryActor : ReceiveActor
     public sealed record DropSpareProcesses(IActorRef ReplyTo, object Reply);
 
     private readonly Config _types;
+    private readonly Config? _networking;
     private readonly Dictionary<string, IVmBackend> _sharedBackends = new(StringComparer.Ordinal);
 
-    public VmFactoryActor(Config vmTypes)
+    /// <param name="vmTypes"><c>luaactors.vm-types</c>.</param>
+    /// <param name="networking"><c>luaactors.vm.networking</c>: the ports the kernel lets a networking VM use.</param>
+    public VmFactoryActor(Config vmTypes, Config? networking = null)
     {
         _types = vmTypes;
+        _networking = networking;
         Receive<ResolveBackend>(resolve => Sender.Tell(Resolve(resolve.Spec)));
         Receive<DropSpareProcesses>(drop =>
         {
@@ -53,7 +57,9 @@ public sealed class VmFactoryActor : ReceiveActor
     }
 
     public static Props Props(Config config) =>
-        Akka.Actor.Props.Create(() => new VmFactoryActor(config.GetConfig("luaactors.vm-types") ?? Config.Empty));
+        Akka.Actor.Props.Create(() => new VmFactoryActor(
+            config.GetConfig("luaactors.vm-types") ?? Config.Empty,
+            config.GetConfig("luaactors.vm.networking")));
 
     /// <summary>The configured type names.</summary>
     public static IReadOnlyList<string> TypeNames(Config config) =>
@@ -98,7 +104,29 @@ public sealed class VmFactoryActor : ReceiveActor
                 // Process backends hold no per-VM state: one per type.
                 if (!_sharedBackends.TryGetValue(spec.Type, out var shared))
                 {
-                    var process = new ProcessBackend(spec.Type, typeConfig);
+                    var log = Logging.GetLogger(Context.System, typeof(ProcessBackend));
+                    var type = spec.Type;
+                    var process = new ProcessBackend(spec.Type, typeConfig, _networking)
+                    {
+                        // From a start's task: the logger publishes to the event stream, which is thread-safe.
+                        LayersMissing = missing => log.Warning(
+                            "VM type {0}: this kernel lacks confinement layer(s) {1}; its VMs run without them (docs/guarantees.md, Confinement)",
+                            type, string.Join(", ", missing)),
+                    };
+                    if (process.ConfinementUnavailable)
+                    {
+                        Context.GetLogger().Warning(
+                            "VM type {0}: confinement is on but its processes start through the exec chain, which applies no kernel layer; build {1} (a C compiler) for it",
+                            spec.Type, Process.Spawner.FileName);
+                    }
+
+                    if (process.SandboxOff)
+                    {
+                        Context.GetLogger().Warning(
+                            "VM type {0}: {1} is on: its scripts get the full standard library (files, programs, sockets) and only the kernel confinement stands. For tests only",
+                            spec.Type, ProcessBackend.UnsafeSandboxOffKey);
+                    }
+
                     if (process.SpawnerMissing)
                     {
                         // Slower starts, same guarantees: worth a word, not a refusal.

@@ -82,12 +82,13 @@ internal sealed record VmInfoDto(
     IReadOnlyList<string>? Sessions,
     int InboxCount = 0,
     IReadOnlyList<string>? Peers = null,
-    IReadOnlyList<string>? Topics = null)
+    IReadOnlyList<string>? Topics = null,
+    IReadOnlyList<string>? Confinement = null)
 {
     public static VmInfoDto From(VmInfo info) => new(
         info.VmId, info.Type, ApiJson.Name(info.State), info.ProcessId, info.Node, info.Restarts,
         info.UptimeMs, info.ResidentBytes, info.PendingRequests, info.LastError, info.Sessions ?? [],
-        info.InboxCount, info.Peers ?? [], info.Topics ?? []);
+        info.InboxCount, info.Peers ?? [], info.Topics ?? [], info.Confinement ?? []);
 }
 
 /// <summary>POST /vms/{id}/messages and POST /topics/{topic}/messages: one value, any JSON.</summary>

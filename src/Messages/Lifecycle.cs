@@ -41,7 +41,8 @@ public sealed record VmInfo(
     IReadOnlyList<string>? Sessions = null,
     int InboxCount = 0,
     IReadOnlyList<string>? Peers = null,
-    IReadOnlyList<string>? Topics = null) : ILuaActorsMessage;
+    IReadOnlyList<string>? Topics = null,
+    IReadOnlyList<string>? Confinement = null) : ILuaActorsMessage;
 
 public sealed record ListVms : ILuaActorsMessage
 {

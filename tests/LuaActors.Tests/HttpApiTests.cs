@@ -55,6 +55,8 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var info = await Client.GetFromJsonAsync<JsonElement>($"vms/{id}");
         Assert.Equal(id, info.GetProperty("id").GetString());
         Assert.Equal(0, info.GetProperty("restarts").GetInt32());
+        // The kernel layers that confine its process (docs/guarantees.md, Confinement).
+        Assert.Contains("seccomp", info.GetProperty("confinement").EnumerateArray().Select(l => l.GetString()));
 
         using (var removed = await Client.DeleteAsync($"vms/{id}"))
         {

@@ -23,12 +23,16 @@ public interface IVmBackend
 }
 
 /// <summary>What a backend needs to start an instance for one VM.</summary>
-public sealed record InstanceStart(string VmId, int Generation, IActorRef Owner, long AddressSpaceBytes);
+/// <param name="Networking">The VM may use sockets (its spec's Networking): its confinement profile allows TCP.</param>
+public sealed record InstanceStart(string VmId, int Generation, IActorRef Owner, long AddressSpaceBytes, bool Networking = false);
 
 /// <summary>One running interpreter. Send and Kill are thread-safe and never block.</summary>
 public interface IVmInstance
 {
     int? ProcessId { get; }
+
+    /// <summary>The kernel confinement layers of this instance's process, by name (docs/guarantees.md).</summary>
+    IReadOnlyList<string> ConfinedBy => [];
 
     /// <summary>Queues an encoded frame (<see cref="Frame.Encode(byte, uint, ReadOnlySpan{byte})"/>).</summary>
     void Send(byte[] frame);

@@ -10,8 +10,11 @@ namespace LuaActors.Backends;
 /// pool refills in the background. Filled only once the type has started its first VM, so a
 /// one-shot `eval` costs at most one extra start. <see cref="Drop"/> kills the spares until the
 /// next VM start (shutting every VM down leaves no process); disposing kills them for good.
+/// Spares are started before anyone knows whether their VM has networking, so they are confined
+/// (when the type is) as VMs without networking, and a networking VM of a confined type never
+/// takes one (ProcessBackend).
 /// </summary>
-internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposable
+internal sealed class SpareProcesses(LaunchCommand command, int size, byte[] confinement) : IDisposable
 {
     // A spare's limit until a VM takes it: the interpreter alone, running the host script.
     private const long IdleAddressSpaceBytes = 256L << 20;
@@ -78,7 +81,7 @@ internal sealed class SpareProcesses(LaunchCommand command, int size) : IDisposa
 
         Interlocked.Increment(ref _starting);
         var epoch = Volatile.Read(ref _epoch);
-        LuaProcess.StartSpareAsync(command, IdleAddressSpaceBytes).ContinueWith(
+        LuaProcess.StartSpareAsync(command, IdleAddressSpaceBytes, confinement).ContinueWith(
             started =>
             {
                 Interlocked.Decrement(ref _starting);

@@ -56,6 +56,12 @@ local co_create, co_resume, co_status, co_close, co_running, co_yield =
   coroutine.yield
 local unpack = table.unpack
 local exit = os.exit
+-- Test-only VM types (ProcessBackend.UnsafeSandboxOffKey) pass this: scripts get the whole
+-- standard library, so tests can prove the kernel confinement stops what the sandbox would.
+local UNSAFE_LIBS = type(arg) == "table" and arg[1] == "--UNSAFE-lua-sandbox-off" and {
+  os = os, io = io, require = require, package = package, debug = debug, dofile = dofile,
+  loadfile = loadfile,
+}
 -- The deadline clock: wall time from LuaSocket when it is installed (gettimeofday, no system
 -- call, and the clock the actor's kill deadline uses too, so on a loaded machine Lua's own
 -- Timeout comes first); CPU time (os.clock, a system call) otherwise.
@@ -601,6 +607,9 @@ local function new_env()
   e.coroutine = co
   e.vm = make_vm_table()
   if limits.net == 1 then e.socket = make_socket_table() end
+  if UNSAFE_LIBS then
+    for k, v in next, UNSAFE_LIBS do e[k] = v end
+  end
   e._G = e
   return e
 end

@@ -12,17 +12,20 @@
  *
  * Connects to the SOCK_SEQPACKET socket the .NET process listens on (it started us; we die
  * with its launcher thread). Each request is one packet:
- *     u32 request id, u64 RLIMIT_AS bytes (0: none), argv as NUL-terminated strings.
+ *     u32 request id, u64 RLIMIT_AS bytes (0: none), u32 confinement block length,
+ *     the confinement block (see "Confinement" below), argv as NUL-terminated strings.
  * Each reply is one 16-byte packet, native byte order:
  *     u32 kind, u32 request id, i32 pid, i32 value
  *   kind 1, started: pid > 0 with SCM_RIGHTS [stdin write end, stdout read end, stderr read
- *           end, pidfd]; pid 0 when it failed, value = errno (pipes, fork, exec, or passing
- *           the fds: that child is killed). One failed start never ends the launcher.
+ *           end, pidfd], value = the confinement layers applied (LAYER_* bits);
+ *           pid 0 when it failed, value = errno (pipes, fork, exec, a confinement step, or
+ *           passing the fds: that child is killed). One failed start never ends the launcher.
  *   kind 2, exited:  pid, value = exit code, or 128 + signal number.
  * A started reply always comes before its process's exited reply. When the socket closes we
  * exit, and every child dies with us (each has PR_SET_PDEATHSIG = SIGKILL).
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,9 +34,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -57,6 +65,8 @@ struct reply {
 static int sock = -1;
 static pid_t self;
 static sigset_t original_mask;
+
+#include "confinement.h" /* the kernel confinement of each VM process (issue 11) */
 
 static void die(const char *what)
 {
@@ -128,9 +138,16 @@ static void close_all(int *fds, int count)
     }
 }
 
-static void spawn(uint32_t request, uint64_t address_space, char **argv)
+static void spawn(uint32_t request, uint64_t address_space, const struct confinement *confinement, char **argv)
 {
     struct reply r = { KIND_STARTED, request, 0, 0 };
+    struct prepared_confinement confined;
+    int confine_error = confine_prepare(confinement, argv[0], &confined);
+    if (confine_error != 0) {
+        r.value = confine_error;
+        send_reply(r, NULL, 0);
+        return;
+    }
     /* in, out, err, status: [read end, write end] each, all close-on-exec. */
     int p[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
     for (int i = 0; i < 4; i++) {
@@ -160,6 +177,9 @@ static void spawn(uint32_t request, uint64_t address_space, char **argv)
         }
         if (error == 0 && (dup2(p[0], 0) < 0 || dup2(p[3], 1) < 0 || dup2(p[5], 2) < 0)) {
             error = errno;
+        }
+        if (error == 0) {
+            error = confine_apply(&confined);
         }
         if (error == 0) {
             execvp(argv[0], argv);
@@ -203,6 +223,7 @@ static void spawn(uint32_t request, uint64_t address_space, char **argv)
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int fds[4] = { p[1], p[2], p[4], pidfd };
     r.pid = pid;
+    r.value = (int32_t)confined.layers;
     send_started(r, fds, pidfd >= 0 ? 4 : 3);
     if (pidfd >= 0) {
         close(pidfd);
@@ -214,16 +235,24 @@ static void handle_request(const char *packet, size_t length)
 {
     uint32_t request;
     uint64_t address_space;
-    if (length < 12 + 2 || packet[length - 1] != '\0') {
+    uint32_t block_length;
+    struct confinement confinement;
+    if (length < 16 + 2 || packet[length - 1] != '\0') {
         fprintf(stderr, "luaactors-spawn: malformed request (%zu bytes)\n", length);
         exit(2);
     }
     memcpy(&request, packet, 4);
     memcpy(&address_space, packet + 4, 8);
+    memcpy(&block_length, packet + 12, 4);
+    if (block_length > length - 16 - 2
+        || confine_parse((const unsigned char *)packet + 16, block_length, &confinement) < 0) {
+        fprintf(stderr, "luaactors-spawn: malformed confinement block (%u bytes)\n", block_length);
+        exit(2);
+    }
 
     char *argv[MAX_ARGS + 1];
     int argc = 0;
-    for (size_t at = 12; at < length && argc < MAX_ARGS; at += strlen(packet + at) + 1) {
+    for (size_t at = 16 + block_length; at < length && argc < MAX_ARGS; at += strlen(packet + at) + 1) {
         argv[argc++] = (char *)packet + at;
     }
     argv[argc] = NULL;
@@ -232,7 +261,7 @@ static void handle_request(const char *packet, size_t length)
         send_reply(r, NULL, 0);
         return;
     }
-    spawn(request, address_space, argv);
+    spawn(request, address_space, &confinement, argv);
 }
 
 static void reap(void)
@@ -261,6 +290,7 @@ int main(int argc, char **argv)
         return 1;
     }
     self = getpid();
+    confine_probe();
 
     /* Fds 0-2 must be taken, or a pipe could land on one and lose its close-on-exec in dup2. */
     int spare;

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using CliWrap;
 using LuaActors.Backends;
+using LuaActors.Configuration;
 
 namespace LuaActors.Process;
 
@@ -34,14 +35,19 @@ internal sealed class LuaProcess : IVmInstance
 
     public int? ProcessId { get; private set; }
 
+    /// <summary>The kernel layers luaactors-spawn applied (none through the exec chain).</summary>
+    public ConfinementLayers Confinement { get; private set; }
+
+    public IReadOnlyList<string> ConfinedBy => ConfinementSettings.Names(Confinement);
+
     /// <summary>
     /// Starts <paramref name="command"/> for <paramref name="start"/>'s owner, with RLIMIT_AS set
     /// to <see cref="InstanceStart.AddressSpaceBytes"/> before any frame is sent.
     /// </summary>
-    public static async Task<IVmInstance> StartAsync(LaunchCommand command, InstanceStart start)
+    public static async Task<IVmInstance> StartAsync(LaunchCommand command, InstanceStart start, byte[] confinement)
     {
         var process = new LuaProcess { _owner = start };
-        await process.LaunchAsync(command, start.AddressSpaceBytes).ConfigureAwait(false);
+        await process.LaunchAsync(command, start.AddressSpaceBytes, confinement).ConfigureAwait(false);
         return process;
     }
 
@@ -49,10 +55,10 @@ internal sealed class LuaProcess : IVmInstance
     /// Starts a spare: a process with no owner yet, idle on its stdin until <see cref="TryBind"/>
     /// gives it one (or finds it dead).
     /// </summary>
-    public static async Task<LuaProcess> StartSpareAsync(LaunchCommand command, long addressSpaceBytes)
+    public static async Task<LuaProcess> StartSpareAsync(LaunchCommand command, long addressSpaceBytes, byte[] confinement)
     {
         var process = new LuaProcess();
-        await process.LaunchAsync(command, addressSpaceBytes).ConfigureAwait(false);
+        await process.LaunchAsync(command, addressSpaceBytes, confinement).ConfigureAwait(false);
         return process;
     }
 
@@ -86,20 +92,21 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    private Task LaunchAsync(LaunchCommand command, long addressSpaceBytes) => command.ViaSpawner
-        ? LaunchThroughSpawnerAsync(command.Interpreter, addressSpaceBytes)
+    private Task LaunchAsync(LaunchCommand command, long addressSpaceBytes, byte[] confinement) => command.ViaSpawner
+        ? LaunchThroughSpawnerAsync(command.Interpreter, addressSpaceBytes, confinement)
         : LaunchThroughExecChainAsync(command.ExecChain, addressSpaceBytes);
 
     /// <summary>
     /// One vfork and one exec in luaactors-spawn, which sets the session, the death signal and
     /// the limit itself; the pumps run here on the pipes it passes back.
     /// </summary>
-    private async Task LaunchThroughSpawnerAsync(IReadOnlyList<string> interpreter, long addressSpaceBytes)
+    private async Task LaunchThroughSpawnerAsync(IReadOnlyList<string> interpreter, long addressSpaceBytes, byte[] confinement)
     {
-        var child = await Spawner.SpawnAsync(interpreter, addressSpaceBytes).ConfigureAwait(false);
+        var child = await Spawner.SpawnAsync(interpreter, addressSpaceBytes, confinement).ConfigureAwait(false);
         lock (_outbox)
         {
             ProcessId = child.Pid;
+            Confinement = child.Confinement;
             _pidfd = child.Pidfd;
             if (Volatile.Read(ref _killRequested) != 0)
             {

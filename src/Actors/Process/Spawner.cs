@@ -3,13 +3,15 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using LuaActors.Configuration;
 using Microsoft.Win32.SafeHandles;
 
 namespace LuaActors.Process;
 
 /// <summary>A VM process luaactors-spawn started: our ends of its pipes, its pidfd (or -1), its end.</summary>
 /// <param name="Exited">Its exit code (128 + signal when killed); null when the launcher itself was lost.</param>
-internal sealed record SpawnedProcess(int Pid, SafePipeHandle Stdin, SafePipeHandle Stdout, SafePipeHandle Stderr, int Pidfd, Task<int?> Exited);
+/// <param name="Confinement">The kernel layers that confine it (Native/confinement.h).</param>
+internal sealed record SpawnedProcess(int Pid, SafePipeHandle Stdin, SafePipeHandle Stdout, SafePipeHandle Stderr, int Pidfd, Task<int?> Exited, ConfinementLayers Confinement = ConfinementLayers.None);
 
 /// <summary>
 /// The connection to <c>luaactors-spawn</c> (Native/luaactors-spawn.c), the small process that
@@ -59,12 +61,13 @@ internal sealed class Spawner
     /// <summary>
     /// Starts <paramref name="commandLine"/> (program first, looked up on PATH) in a new session,
     /// killed when the launcher dies, with RLIMIT_AS = <paramref name="addressSpaceBytes"/>.
+    /// confined as <paramref name="confinement"/> asks (<see cref="ConfinementBlock"/>; empty: not at all).
     /// Throws <see cref="IOException"/> when it cannot be started (the message names the program).
     /// </summary>
-    public static async Task<SpawnedProcess> SpawnAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    public static async Task<SpawnedProcess> SpawnAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes, byte[]? confinement = null)
     {
         var spawner = await CurrentAsync().ConfigureAwait(false);
-        return await spawner.RequestAsync(commandLine, addressSpaceBytes).ConfigureAwait(false);
+        return await spawner.RequestAsync(commandLine, addressSpaceBytes, confinement ?? []).ConfigureAwait(false);
     }
 
     private static Task<Spawner> CurrentAsync()
@@ -142,14 +145,16 @@ internal sealed class Spawner
         return BinaryPrimitives.ReadInt32LittleEndian(credentials);
     }
 
-    private async Task<SpawnedProcess> RequestAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes)
+    private async Task<SpawnedProcess> RequestAsync(IReadOnlyList<string> commandLine, long addressSpaceBytes, byte[] confinement)
     {
         var packet = new MemoryStream();
         var request = (uint)Interlocked.Increment(ref _nextRequest);
-        Span<byte> header = stackalloc byte[12];
+        Span<byte> header = stackalloc byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(header, request);
         BinaryPrimitives.WriteInt64LittleEndian(header[4..], Math.Max(0, addressSpaceBytes));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)confinement.Length);
         packet.Write(header);
+        packet.Write(confinement);
         foreach (var argument in commandLine)
         {
             if (argument.Contains('\0', StringComparison.Ordinal))
@@ -231,7 +236,8 @@ internal sealed class Spawner
         }
     }
 
-    private void OnStarted(uint request, int pid, int error, List<int> fds, bool fdsLost)
+    /// <param name="value">On failure the errno; on success the confinement layers applied.</param>
+    private void OnStarted(uint request, int pid, int value, List<int> fds, bool fdsLost)
     {
         if (!_pending.TryRemove(request, out var pending))
         {
@@ -251,8 +257,8 @@ internal sealed class Spawner
         if (pid <= 0 || fds.Count < 3)
         {
             fds.ForEach(ProcessControl.Close);
-            var message = $"cannot start '{pending.Program}': {(error != 0 ? Marshal.GetPInvokeErrorMessage(error) : "no pipes received")}";
-            pending.Done.SetException(ResourceExhaustedException.IsExhaustion(error)
+            var message = $"cannot start '{pending.Program}': {(value != 0 ? Marshal.GetPInvokeErrorMessage(value) : "no pipes received")}";
+            pending.Done.SetException(ResourceExhaustedException.IsExhaustion(value)
                 ? new ResourceExhaustedException(message + " (the launcher is out of resources)")
                 : new IOException(message));
             return;
@@ -267,7 +273,8 @@ internal sealed class Spawner
             new SafePipeHandle(fds[1], ownsHandle: true),
             new SafePipeHandle(fds[2], ownsHandle: true),
             fds.Count > 3 ? fds[3] : -1,
-            exited.Task));
+            exited.Task,
+            (ConfinementLayers)(value & 0xffff)));
     }
 
     /// <summary>The launcher is lost: its VM processes die with it (their death signal).</summary>
