@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
 using LuaActors.Backends;
+using LuaActors.Configuration;
 using LuaActors.Messages;
 
 namespace LuaActors;
@@ -26,12 +27,12 @@ public sealed class VmFactoryActor : ReceiveActor
     public sealed record DropSpareProcesses(IActorRef ReplyTo, object Reply);
 
     private readonly Config _types;
-    private readonly Config? _networking;
+    private readonly NetworkingSettings? _networking;
     private readonly Dictionary<string, IVmBackend> _sharedBackends = new(StringComparer.Ordinal);
 
     /// <param name="vmTypes"><c>luaactors.vm-types</c>.</param>
     /// <param name="networking"><c>luaactors.vm.networking</c>: the ports the kernel lets a networking VM use.</param>
-    public VmFactoryActor(Config vmTypes, Config? networking = null)
+    public VmFactoryActor(Config vmTypes, NetworkingSettings? networking = null)
     {
         _types = vmTypes;
         _networking = networking;
@@ -56,10 +57,13 @@ public sealed class VmFactoryActor : ReceiveActor
         }
     }
 
-    public static Props Props(Config config) =>
-        Akka.Actor.Props.Create(() => new VmFactoryActor(
-            config.GetConfig("luaactors.vm-types") ?? Config.Empty,
-            config.GetConfig("luaactors.vm.networking")));
+    public static Props Props(Config config)
+    {
+        var types = config.GetConfig("luaactors.vm-types") ?? Config.Empty;
+        var vm = config.GetConfig("luaactors.vm");
+        var networking = vm is not null && vm.HasPath("networking") ? NetworkingSettings.From(vm) : null;
+        return Akka.Actor.Props.Create(() => new VmFactoryActor(types, networking));
+    }
 
     /// <summary>The configured type names.</summary>
     public static IReadOnlyList<string> TypeNames(Config config) =>

@@ -39,7 +39,7 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
     /// <param name="type">The type's name.</param>
     /// <param name="typeConfig">Its entry of <c>luaactors.vm-types</c>.</param>
     /// <param name="networking"><c>luaactors.vm.networking</c> (the ports confinement allows), or null.</param>
-    public ProcessBackend(string type, Config typeConfig, Config? networking = null)
+    public ProcessBackend(string type, Config typeConfig, NetworkingSettings? networking = null)
     {
         Type = type;
         var executable = typeConfig.GetString("executable", "lua5.4");
@@ -65,9 +65,13 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
         Confinement = ConfinementSettings.From(type, typeConfig, networking);
         if (_command.ViaSpawner && Confinement.Enabled)
         {
-            var maxSockets = networking?.GetInt("max-sockets", 64) ?? 64;
-            _confinement = ConfinementBlock.For(Confinement, networking: false, maxSockets, [script]);
-            _networkingConfinement = ConfinementBlock.For(Confinement, networking: true, maxSockets, [script]);
+            var maxSockets = networking?.MaxSockets ?? 64;
+            // The script's directory, not the file: Landlock holds a rule by inode, and another
+            // process of this build (a second node, `luaactors eval`) may replace the compiled
+            // script in that shared directory after the launcher cached its ruleset.
+            string[] readPaths = [Path.GetDirectoryName(script)!];
+            _confinement = ConfinementBlock.For(Confinement, networking: false, maxSockets, readPaths);
+            _networkingConfinement = ConfinementBlock.For(Confinement, networking: true, maxSockets, readPaths);
         }
         var spares = typeConfig.GetInt("spare-processes", 0);
         if (spares is < 0 or > 64)

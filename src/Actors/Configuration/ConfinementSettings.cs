@@ -1,4 +1,3 @@
-using System.Globalization;
 using Akka.Configuration;
 
 namespace LuaActors.Configuration;
@@ -46,11 +45,12 @@ public sealed record ConfinementSettings(
     /// <param name="type">The type's name, for error messages.</param>
     /// <param name="typeConfig">The type's entry of <c>luaactors.vm-types</c>.</param>
     /// <param name="networking">
-    /// <c>luaactors.vm.networking</c>, or null. Without <c>listen-ports</c> the ports are not
-    /// known, and a networking VM's TCP is left to the seccomp layer (TCP only) and the VM's own
-    /// address checks: no Landlock network rules.
+    /// <c>luaactors.vm.networking</c>, parsed once (<see cref="NetworkingSettings"/>), or null.
+    /// Landlock lets a networking VM bind only <c>listen-ports</c> and connect only to them and the
+    /// ports of the <c>connect</c> entries; without it (an embedder's bare type config) the ports
+    /// are not known and a networking VM's TCP is left to seccomp (TCP only) and the VM's checks.
     /// </param>
-    public static ConfinementSettings From(string type, Config typeConfig, Config? networking)
+    public static ConfinementSettings From(string type, Config typeConfig, NetworkingSettings? networking)
     {
         var section = typeConfig.HasPath("confinement") ? typeConfig.GetConfig("confinement") : Config.Empty;
         if (!section.GetBoolean("enabled", true))
@@ -77,14 +77,13 @@ public sealed record ConfinementSettings(
             throw new ConfigurationException($"luaactors.vm-types.{type}.confinement.max-open-files must be between 8 and 4096 (got {maxOpenFiles}).");
         }
 
-        var listen = networking?.GetString("listen-ports", "") ?? "";
-        if (string.IsNullOrWhiteSpace(listen))
+        if (networking is null)
         {
             return new ConfinementSettings(layers, maxOpenFiles, [], []);
         }
 
-        var bind = PortRanges(listen, "luaactors.vm.networking.listen-ports");
-        var connect = bind.Concat(PortsOfConnectEntries(networking!.GetString("connect", "") ?? "")).ToList();
+        List<(int First, int Last)> bind = [(networking.LowPort, networking.HighPort)];
+        var connect = bind.Concat(networking.Connect.Select(entry => (entry.LowPort, entry.HighPort))).ToList();
         return new ConfinementSettings(layers, maxOpenFiles, bind, connect);
     }
 
@@ -94,43 +93,4 @@ public sealed record ConfinementSettings(
     /// <summary>The names of <paramref name="layers"/>, in a fixed order.</summary>
     public static IReadOnlyList<string> Names(ConfinementLayers layers) =>
         LayerNames.Where(l => layers.HasFlag(l.Layer)).Select(l => l.Name).ToList();
-
-    /// <summary>"20000-29999,8080": ranges and single ports, 1-65535.</summary>
-    internal static List<(int First, int Last)> PortRanges(string text, string key)
-    {
-        var ranges = new List<(int, int)>();
-        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var parts = item.Split('-');
-            if (parts.Length > 2 || !Port(parts[0], out var first) || !Port(parts[^1], out var last) || last < first)
-            {
-                throw new ConfigurationException($"{key}: \"{item}\" is not a port (1-65535) or a range first-last.");
-            }
-
-            ranges.Add((first, last));
-        }
-
-        return ranges;
-    }
-
-    /// <summary>The port part of each <c>connect</c> entry, "address[/prefix]:port[-port]".</summary>
-    private static IEnumerable<(int First, int Last)> PortsOfConnectEntries(string text)
-    {
-        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var colon = item.LastIndexOf(':');
-            if (colon < 0)
-            {
-                throw new ConfigurationException($"luaactors.vm.networking.connect: \"{item}\" has no :port.");
-            }
-
-            foreach (var range in PortRanges(item[(colon + 1)..], "luaactors.vm.networking.connect"))
-            {
-                yield return range;
-            }
-        }
-    }
-
-    private static bool Port(string text, out int port) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
 }

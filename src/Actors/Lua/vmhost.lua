@@ -715,7 +715,6 @@ end
 
 local KEY_RANK = { boolean = 1, number = 2, string = 3 } -- tie-break for equal key texts
 
-local MAX_DEPTH = 100
 local ENC_TIMEOUT, ENC_MEMORY = {}, {} -- error sentinels of the encoder
 local buf, bn = {}, 0
 local onpath = {}
@@ -747,7 +746,7 @@ local function enc_table(t, depth)
     bn = bn + 1; buf[bn] = '{"$type":"cycle"}'
     return
   end
-  if depth > MAX_DEPTH then
+  if depth > 100 then -- the deepest table a result may nest (a literal: the main chunk is at 200 locals)
     bn = bn + 1; buf[bn] = '{"$type":"depth-limit"}'
     return
   end
