@@ -233,7 +233,13 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
 
     private void OnCreate(VmSpec spec, IActorRef creator)
     {
-        if (_spec is null)
+        if (_unregistered && _spec is not null)
+        {
+            // Removed, and stopping: not a VM to report as created. Undelivered, so the manager
+            // sends the create again, to the fresh entity the shard starts after this one stops.
+            creator.Tell(new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' is being removed", Undelivered: true));
+        }
+        else if (_spec is null)
         {
             Adopt(spec, creator);
         }
@@ -330,6 +336,10 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     {
         _instance?.Kill();
         _instance = null;
+        // Until the shard has stopped this entity, a request can still reach it (one the shard
+        // forwarded before it saw the Passivate): it must find the VM gone, not a running VM
+        // without a process (seen: GET after a 204 DELETE answered 200).
+        _unregistered = true;
         removed.ReplyTo.Tell(removed.CreationFailure ?? (ILuaActorsMessage)new VmRemoved(_vmId));
         Passivate();
     }
