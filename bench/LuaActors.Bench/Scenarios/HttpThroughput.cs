@@ -19,7 +19,7 @@ internal sealed class HttpThroughput : IScenario
     public async Task RunAsync(BenchContext context)
     {
         var duration = context.Size(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10));
-        var requests = context.Size(100_000, 1_000_000);
+        var requests = context.Size(100_000, 500_000);
         var peers = PeerSet.Find(context, "http_throughput_status");
         var table = new Table($"http-throughput: 'return 1+1', {Connections} connections", "contender", "calls/s", "p50 µs", "p99 µs");
 
