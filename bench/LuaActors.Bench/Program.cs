@@ -20,6 +20,8 @@ internal static class Program
         new CrashRecovery(),
         new RemoteLatency(),
         new NodeLoss(),
+        new HttpLatency(),
+        new HttpThroughput(),
     ];
 
     public static async Task<int> Main(string[] args)
@@ -80,8 +82,11 @@ internal static class Program
 
         // Bare host processes this program started die with it, even on Ctrl+C. (VM processes
         // die with their actors, and with this process: the library starts them so.)
+        // So do the service-path peers (node, redis-server, load generators), stopped by PID.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => HostProcess.KillAll();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Peers.KillAll();
         Console.CancelKeyPress += (_, _) => HostProcess.KillAll();
+        Console.CancelKeyPress += (_, _) => Peers.KillAll();
 
         var machine = Machine.Describe();
         var results = new Results();
@@ -120,6 +125,7 @@ internal static class Program
             finally
             {
                 HostProcess.KillAll();
+                Peers.KillAll();
             }
 
             Console.WriteLine($"  ({scenario.Name} took {watch.Elapsed.TotalSeconds:F1} s)");

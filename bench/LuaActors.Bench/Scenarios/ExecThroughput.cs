@@ -99,6 +99,8 @@ internal sealed class ExecThroughput : IScenario
             }
 
             table.Print();
+            context.Set("exec_8vm_to_1vm", Stats.Median(rates["actors_8vm_per_s"]) / Stats.Median(rates["actors_1vm_per_s"]));
+            context.Target("exec-8vm-vs-1vm", "embedded execute throughput, 8 VMs >= 1.5x 1 VM", "exec_8vm_to_1vm", 1.5, atMost: false);
             context.Set("exec_throughput_window", Window);
             context.Set("exec_throughput_rounds", rounds);
         }
