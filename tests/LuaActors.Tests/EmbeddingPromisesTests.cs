@@ -72,20 +72,26 @@ public sealed class EmbeddingPromisesTests(ManagerFixture fixture) : IClassFixtu
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => vm.ReceiveFromVmAsync(TimeSpan.FromSeconds(-2)));
     }
 
-    [Fact]
-    public async Task Shutdown_all_leaves_no_process_not_even_a_spare()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Shutdown_all_leaves_no_process_not_even_a_spare(bool cluster)
     {
         // A type of its own whose processes carry a marker on their command line, so that only
         // this test's processes are counted (other tests run VMs in this process meanwhile).
         var marker = "shutdown_marker_" + Guid.NewGuid().ToString("N")[..8];
-        await using var manager = await ManagerFixture.StartAsync($$"""
+        var types = $$"""
             luaactors.vm-types.marked {
               backend = process
               executable = lua5.4
               arguments = ["-E", "-e", "{{marker}} = 1"]
               spare-processes = 1
             }
-            """);
+            """;
+        // A one-node cluster: the sharded manager, whose VMs are entities.
+        await using var nodes = cluster ? await TestCluster.StartAsync(1, types) : null;
+        await using var local = cluster ? null : await ManagerFixture.StartAsync(types);
+        var manager = nodes?.Nodes[0] ?? local!;
         await manager.CreateVmAsync("a", new VmOptions { Type = "marked" });
         await manager.CreateVmAsync("b", new VmOptions { Type = "marked" });
         // Two VMs and the spare started after the first VM took its process.

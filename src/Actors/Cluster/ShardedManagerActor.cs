@@ -86,7 +86,19 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         Receive<CreateChecked>(OnCreateChecked);
         Receive<ListVms>(_ => CollectAsync(Sender, ListAsync()));
         Receive<ShutdownAll>(_ => CollectAsync(Sender, RemoveAllAsync()));
-        Receive<Collected>(collected => collected.ReplyTo.Tell(collected.Reply));
+        Receive<Collected>(collected =>
+        {
+            if (collected.Reply is AllVmsShutDown)
+            {
+                // Like the local manager: shutting every VM down leaves no process of this node,
+                // not even an idle spare (the pool refills with the next VM start).
+                _factory.Tell(new VmFactoryActor.DropSpareProcesses(collected.ReplyTo, collected.Reply));
+            }
+            else
+            {
+                collected.ReplyTo.Tell(collected.Reply);
+            }
+        });
         Receive<RequestAnswered>(answered => _inFlight.Remove(answered.Request));
         Receive<SweepInFlight>(_ => Sweep());
         Receive<ResendRequest>(resend =>

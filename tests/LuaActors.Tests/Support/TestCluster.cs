@@ -29,12 +29,13 @@ public sealed class TestCluster : IAsyncDisposable
     public static Address AddressOf(VmManager node) => Akka.Cluster.Cluster.Get(node.System).SelfAddress;
 
     /// <summary>Starts <paramref name="count"/> nodes, joins them, and waits until all are Up everywhere.</summary>
-    public static async Task<TestCluster> StartAsync(int count = 3)
+    /// <param name="extraConfig">HOCON added to every node's (VM types of a test's own).</param>
+    public static async Task<TestCluster> StartAsync(int count = 3, string extraConfig = "")
     {
         var cluster = new TestCluster();
         for (var i = 0; i < count; i++)
         {
-            cluster._nodes.Add(await VmManager.StartAsync(new VmManagerOptions { SystemName = "luaactors", Config = NodeConfig }));
+            cluster._nodes.Add(await VmManager.StartAsync(new VmManagerOptions { SystemName = "luaactors", Config = NodeConfig + "\n" + extraConfig }));
         }
 
         var first = AddressOf(cluster._nodes[0]);
