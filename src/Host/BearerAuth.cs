@@ -19,6 +19,13 @@ internal static class BearerAuth
         var expected = Encoding.UTF8.GetBytes(token);
         app.Use(async (context, next) =>
         {
+            // Probes (load balancers, Kubernetes) carry no token, and the answer is only up or not.
+            if (HealthEndpoints.Paths.Contains(context.Request.Path.Value, StringComparer.Ordinal))
+            {
+                await next(context);
+                return;
+            }
+
             var header = context.Request.Headers.Authorization.ToString();
             var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim()
                 : context.WebSockets.IsWebSocketRequest ? context.Request.Query[QueryParameter].ToString()

@@ -122,6 +122,7 @@ internal static class NodeHost
         }
 
         app.UseRouting();
+        HealthEndpoints.Map(app, manager);
         new HttpApi(manager, errors).Map(app);
         return app;
     }
