@@ -17,12 +17,6 @@ internal static class ApiErrors
     public const string NoRoute = "no-route";
     public const string Internal = "internal";
 
-    /// <summary>
-    /// A request body over the node's limit (HTTP 413): the wire name of <c>ErrorKind.TooLarge</c>,
-    /// used here for what Kestrel refuses before any request exists.
-    /// </summary>
-    public const string RequestTooLarge = "too-large";
-
     public static HttpStatusCode StatusOf(ErrorKind kind) => kind switch
     {
         // The request's values are wrong: a request argument out of range (a negative time

@@ -152,7 +152,7 @@ internal sealed partial class HttpApi(VmManager manager, TextWriter errors)
             manager.System.Log.Debug("HTTP {0} {1}: refused the request body ({2}): {3}",
                 context.Request.Method, context.Request.Path, e.StatusCode, e.Message);
             return e.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? Error(e.StatusCode, ApiErrors.RequestTooLarge,
+                ? Error(e.StatusCode, ApiJson.Name(ErrorKind.TooLarge),
                     $"the request body is larger than this node takes ({context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes)")
                 // Malformed, cut short or too slow (Kestrel says 408 for the last): all 400, the
                 // request as sent cannot be read.

@@ -1,4 +1,4 @@
-using Akka.Configuration;
+using LuaActors.Configuration;
 
 namespace LuaActors.Host;
 
@@ -10,16 +10,7 @@ namespace LuaActors.Host;
 /// </summary>
 internal static class HttpBodyLimit
 {
-    public const string CodeSizeKey = "luaactors.limits.max-code-size";
-
-    /// <summary>The code size assumed when the configuration names none.</summary>
-    public const long FallbackCodeSize = 8L << 20;
-
     private const long FieldsRoom = 64L << 10;
 
-    public static long From(Config config)
-    {
-        var code = config.HasPath(CodeSizeKey) ? config.GetByteSize(CodeSizeKey) ?? FallbackCodeSize : FallbackCodeSize;
-        return code * 2 + FieldsRoom;
-    }
+    public static long For(SizeLimits limits) => limits.MaxCodeSize * 2 + FieldsRoom;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using LuaActors.Api;
+using LuaActors.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -107,7 +108,7 @@ internal static class NodeHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = HttpBodyLimit.From(manager.System.Settings.Config);
+            kestrel.Limits.MaxRequestBodySize = HttpBodyLimit.For(SizeLimits.Of(manager.System));
             kestrel.Listen(endpoint.Address, endpoint.Port);
         });
         builder.Services.AddRoutingCore();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using LuaActors.Configuration;
 using LuaActors.Host;
 using LuaActors.Tests.Support;
 
@@ -141,14 +142,14 @@ public sealed class HttpBodyTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         // The 31 MB: announced, never sent; the node refuses it before reading it.
         var answer = await SendRawAsync(Head("vms", "Content-Length: 31000000"), Encoding.ASCII.GetBytes("{\"id\":"));
         AssertError(413, "too-large", answer);
-        Assert.Contains(HttpBodyLimit.From(fixture.Node.System.Settings.Config).ToString(CultureInfo.InvariantCulture),
+        Assert.Contains(HttpBodyLimit.For(SizeLimits.Of(fixture.Node.System)).ToString(CultureInfo.InvariantCulture),
             answer.Body.GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]
     public async Task A_chunked_body_that_grows_over_the_limit_is_413_too_large()
     {
-        var limit = HttpBodyLimit.From(fixture.Node.System.Settings.Config);
+        var limit = HttpBodyLimit.For(SizeLimits.Of(fixture.Node.System));
         var chunk = new byte[1 << 20];
         Array.Fill(chunk, (byte)' ');
         var body = new MemoryStream();

@@ -42,26 +42,13 @@ public sealed class ProcessBackend : IVmBackend, IDisposable
     public ProcessBackend(string type, Config typeConfig, NetworkingSettings? networking = null)
     {
         Type = type;
-        var executable = typeConfig.GetString("executable", "lua5.4");
-        if (string.IsNullOrWhiteSpace(executable))
-        {
-            throw new ConfigurationException($"luaactors.vm-types.{type}.executable must name an interpreter.");
-        }
-
-        // -E: ignore LUA_INIT and LUA_PATH, like the environment scrub (Spawner.LuaEnvironment).
-        var arguments = typeConfig.HasPath("arguments") ? typeConfig.GetStringList("arguments").ToArray() : ["-E"];
-        var launcher = typeConfig.GetString("launcher", "spawner");
-        if (launcher is not ("spawner" or "exec-chain"))
-        {
-            throw new ConfigurationException($"luaactors.vm-types.{type}.launcher must be spawner or exec-chain (got '{launcher}').");
-        }
-
-        SpawnerMissing = launcher == "spawner" && Spawner.BinaryPath is null;
-        var script = HostScript.PathFor(executable);
+        var process = ProcessTypeConfig.From(type, typeConfig);
+        SpawnerMissing = process.ViaSpawner && Spawner.BinaryPath is null;
+        var script = HostScript.PathFor(process.Executable);
         SandboxOff = typeConfig.GetBoolean(UnsafeSandboxOffKey, false);
         _command = new LaunchCommand(
-            [executable, .. arguments, script, .. SandboxOff ? new[] { UnsafeSandboxOffArgument } : []],
-            ViaSpawner: launcher == "spawner" && !SpawnerMissing);
+            [process.Executable, .. process.Arguments, script, .. SandboxOff ? new[] { UnsafeSandboxOffArgument } : []],
+            ViaSpawner: process.ViaSpawner && !SpawnerMissing);
         Confinement = ConfinementSettings.From(type, typeConfig, networking);
         if (_command.ViaSpawner && Confinement.Enabled)
         {

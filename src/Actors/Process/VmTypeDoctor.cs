@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Akka.Configuration;
+using LuaActors.Backends;
 
 namespace LuaActors.Process;
 
@@ -56,8 +57,18 @@ public static class VmTypeDoctor
     private static async Task<IEnumerable<DoctorFinding>> CheckProcessTypeAsync(string type, Config typeConfig, KernelSupport kernel)
     {
         var findings = new List<DoctorFinding>();
-        var executable = typeConfig.GetString("executable", "lua5.4");
-        var arguments = typeConfig.HasPath("arguments") ? typeConfig.GetStringList("arguments").ToArray() : ["-E"];
+        ProcessTypeConfig process;
+        try
+        {
+            process = ProcessTypeConfig.From(type, typeConfig);
+        }
+        catch (ConfigurationException e)
+        {
+            findings.Add(new(type, e.Message, true));
+            return findings;
+        }
+
+        var (executable, arguments, _) = process;
         var (lines, failure) = await RunProbeAsync([executable, .. arguments, "-e", Probe]).ConfigureAwait(false);
         if (failure is not null)
         {
@@ -71,23 +82,18 @@ public static class VmTypeDoctor
                 : new(type, $"interpreter '{executable}' has no LuaSocket, which VMs created with networking need ({(lines.Length > 1 ? lines[1] : "no answer")}); install lua-socket for it", true));
         }
 
-        var launcher = typeConfig.GetString("launcher", "spawner");
-        if (launcher == "spawner")
+        if (process.ViaSpawner)
         {
             findings.Add(Spawner.BinaryPath is { } path
                 ? new(type, $"launcher luaactors-spawn built ({path})", false)
                 : new(type, "launcher = spawner but luaactors-spawn was not built (no C compiler at build time): VMs start through the slower exec chain; install gcc and rebuild", true));
         }
-        else if (launcher == "exec-chain")
+        else
         {
             var missing = ExecChainTools.Where(tool => !OnPath(tool)).ToList();
             findings.Add(missing.Count == 0
                 ? new(type, "launcher exec-chain: setsid and setpriv found", false)
                 : new(type, $"launcher = exec-chain but {string.Join(" and ", missing)} not on PATH (util-linux)", true));
-        }
-        else
-        {
-            findings.Add(new(type, $"launcher must be spawner or exec-chain (got '{launcher}')", true));
         }
 
         if (typeConfig.GetBoolean("confinement.enabled", true))
