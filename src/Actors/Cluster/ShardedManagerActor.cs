@@ -25,8 +25,12 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     /// Where the region sends <paramref name="VmId"/>'s requests (its <c>EntityLocation</c>),
     /// as it stood after the manager's first <paramref name="Sends"/> sends into the region.
     /// </summary>
-    /// <remarks><paramref name="Node"/> is null when the shard has no home yet; <paramref name="Failed"/> when the region did not answer.</remarks>
-    private sealed record Located(string VmId, Address? Node, long Sends, bool Failed = false);
+    /// <remarks>
+    /// <paramref name="Node"/> is null when the shard has no home; <paramref name="Failed"/> when
+    /// the region did not answer. <paramref name="Lost"/>: asked because a node was lost, for the
+    /// requests already sent then.
+    /// </remarks>
+    private sealed record Located(string VmId, Address? Node, long Sends, bool Failed = false, Address? Lost = null);
 
     /// <summary>A lost node's shards have surely left the region's routing by now: stop locating requests.</summary>
     private sealed record StopWatchingLostNode(Address Node);
@@ -274,7 +278,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     /// shard's home as the region knows it — what it has actually done with the requests sent
     /// so far, whichever replies this node happened to see.
     /// </summary>
-    private void Locate(string vmId)
+    private void Locate(string vmId, Address? lost = null)
     {
         var sends = _sends;
         var selfAddress = _cluster.SelfAddress;
@@ -283,8 +287,8 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
                 Self,
                 success: location => new Located(vmId, location.ShardRegion.Equals(Address.AllSystems)
                     ? null
-                    : location.ShardRegion.HasLocalScope ? selfAddress : location.ShardRegion, sends),
-                failure: _ => new Located(vmId, null, sends, Failed: true));
+                    : location.ShardRegion.HasLocalScope ? selfAddress : location.ShardRegion, sends, Lost: lost),
+                failure: _ => new Located(vmId, null, sends, Failed: true, Lost: lost));
     }
 
     private void OnLocated(Located located)
@@ -292,14 +296,18 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         if (located.Failed && _lostNodes.Count > 0 && _inFlight.Any(r => r.VmId == located.VmId))
         {
             // A busy region: ask again rather than leave the requests to the ask time-out.
-            Locate(located.VmId);
+            Locate(located.VmId, located.Lost);
             return;
         }
 
-        if (located.Node is not { } node || !_lostNodes.Contains(node))
+        // The region forgets a lost node's shard homes when it sees the node removed, which can
+        // come before this manager's question: a shard with no home right after a loss was homed
+        // there (a live node's homes stay known), so requests already sent went to the lost node.
+        // Requests sent later, while the shard has no home, the region holds for its new home.
+        var node = located.Node ?? located.Lost;
+        if (node is null || !_lostNodes.Contains(node))
         {
-            // Not homed yet (the region holds its requests until the shard has a new home), or on
-            // a live node: those requests are answered from there.
+            // On a live node: those requests are answered from there.
             return;
         }
 
@@ -344,7 +352,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         _lostNodes.Add(node);
         foreach (var vmId in _inFlight.Select(r => r.VmId).Distinct(StringComparer.Ordinal).ToList())
         {
-            Locate(vmId);
+            Locate(vmId, node);
         }
     }
 
