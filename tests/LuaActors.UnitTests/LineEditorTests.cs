@@ -1,6 +1,6 @@
 using LuaActors.Host;
 
-namespace LuaActors.Tests;
+namespace LuaActors.UnitTests;
 
 /// <summary>The attach prompt's line editing and history, driven by keys as a terminal sends them.</summary>
 public sealed class LineEditorTests

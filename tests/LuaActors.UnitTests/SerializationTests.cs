@@ -4,7 +4,7 @@ using LuaActors.Configuration;
 using LuaActors.Messages;
 using LuaActors.Messages.Serialization;
 
-namespace LuaActors.Tests;
+namespace LuaActors.UnitTests;
 
 /// <summary>Every message that may cross nodes goes through LuaActorsSerializer and round-trips.</summary>
 public sealed class SerializationTests : IDisposable
