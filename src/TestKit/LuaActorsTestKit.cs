@@ -226,7 +226,7 @@ public abstract class LuaActorsTestKit(string? config = null, ITestOutputHelper?
         LuaAssert.ReceivesFromVmAsync(vm, timeout ?? DefaultWait);
 
     /// <inheritdoc cref="LuaAssert.ReceivesFromVmAsync"/>
-    protected Task<JsonElement> ExpectFromVmAsync(LuaVm vm, object? expected, TimeSpan? timeout = null) =>
+    protected Task<JsonElement> ExpectValueFromVmAsync(LuaVm vm, object? expected, TimeSpan? timeout = null) =>
         LuaAssert.ReceivesFromVmAsync(vm, timeout ?? DefaultWait, expected);
 
     /// <inheritdoc cref="LuaAssert.InboxReceivesAsync"/>
