@@ -94,8 +94,18 @@ public abstract class LuaActorsTestKit(string? config = null, ITestOutputHelper?
     protected sealed override void InitializeTest(ActorSystem system, ActorSystemSetup config, string actorSystemName, string testActorName)
     {
         _host = BuildHost();
-        // Off xunit's synchronization context: the host's start-up must not need this thread.
-        Task.Run(() => _host.StartAsync()).GetAwaiter().GetResult();
+        try
+        {
+            // Off xunit's synchronization context: the host's start-up must not need this thread.
+            Task.Run(() => _host.StartAsync()).GetAwaiter().GetResult();
+        }
+        catch
+        {
+            // A half-started actor system must not outlive the failed test.
+            _host.Dispose();
+            throw;
+        }
+
         var hosted = _host.Services.GetRequiredService<ActorSystem>();
         base.InitializeTest(hosted, config, actorSystemName, testActorName);
         if (_output is not null)
@@ -221,11 +231,11 @@ public abstract class LuaActorsTestKit(string? config = null, ITestOutputHelper?
         LuaVm vm, string code, ErrorKind kind, string? messageContains = null, ExecuteOptions? options = null) =>
         LuaAssert.FailsAsync(vm, code, kind, messageContains, options);
 
-    /// <inheritdoc cref="LuaAssert.ReceivesFromVmAsync"/>
+    /// <inheritdoc cref="LuaAssert.ReceivesFromVmAsync(LuaVm, TimeSpan)"/>
     protected Task<JsonElement> ExpectFromVmAsync(LuaVm vm, TimeSpan? timeout = null) =>
         LuaAssert.ReceivesFromVmAsync(vm, timeout ?? DefaultWait);
 
-    /// <inheritdoc cref="LuaAssert.ReceivesFromVmAsync"/>
+    /// <inheritdoc cref="LuaAssert.ReceivesFromVmAsync(LuaVm, TimeSpan, object?)"/>
     protected Task<JsonElement> ExpectValueFromVmAsync(LuaVm vm, object? expected, TimeSpan? timeout = null) =>
         LuaAssert.ReceivesFromVmAsync(vm, timeout ?? DefaultWait, expected);
 

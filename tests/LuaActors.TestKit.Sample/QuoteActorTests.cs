@@ -1,9 +1,10 @@
 using Akka.Actor;
+using Xunit.Abstractions;
 
 namespace LuaActors.TestKit.Sample;
 
-/// <summary>The application's actor over a Lua VM, driven with the TestKit's messages.</summary>
-public sealed class QuoteActorTests : LuaActorsTestKit
+/// <summary>The application's actor over a Lua VM, driven with the TestKit's messages (the actor system's log goes to the test's output).</summary>
+public sealed class QuoteActorTests(ITestOutputHelper output) : LuaActorsTestKit(output: output)
 {
     [Fact]
     public async Task A_quote_is_answered_with_the_rules_price()
