@@ -1,25 +1,22 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
+using LuaActors.Api;
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using LuaActors.TestKit;
 using LuaActors.Tests.Support;
 
 namespace LuaActors.Tests;
 
-/// <summary>The actors driven directly with Akka.TestKit, as an application's own tests would.</summary>
-public sealed class ActorTestKitTests() : TestKit(LuaActorsConfig.WithOverrides("akka.loglevel = WARNING"))
+/// <summary>
+/// The actors driven directly with Akka.TestKit, as an application's own tests would: on
+/// LuaActors.TestKit, whose actor system runs LuaActors through Akka.Hosting's WithLuaActors.
+/// </summary>
+public sealed class ActorTestKitTests() : LuaActorsTestKit("akka.loglevel = WARNING")
 {
-    private IActorRef StartManager()
-    {
-        var settings = VmSettings.From(Sys.Settings.Config);
-        var factory = Sys.ActorOf(VmFactoryActor.Props(Sys.Settings.Config));
-        return Sys.ActorOf(ManagerActor.Props(factory, settings));
-    }
-
     [Fact]
     public async Task A_request_to_a_stopped_vm_is_answered_not_left_to_time_out()
     {
-        Sys.ActorOf(UndeliveredRequestsActor.Props());
+        // WithLuaActors started the undelivered-requests actor; this VM actor has a factory of its own.
         var settings = VmSettings.From(Sys.Settings.Config);
         var factory = Sys.ActorOf(VmFactoryActor.Props(Sys.Settings.Config));
         var vm = Sys.ActorOf(VmActor.Props("tk-gone", factory, settings, registry: null));
@@ -39,7 +36,7 @@ public sealed class ActorTestKitTests() : TestKit(LuaActorsConfig.WithOverrides(
     [Fact]
     public async Task Create_execute_and_remove_through_messages()
     {
-        var manager = StartManager();
+        var manager = Manager.Manager;
         manager.Tell(new CreateVm(VmSpec.Basic("tk-1", "greeting = 'hi'")), TestActor);
         var created = await ExpectMsgAsync<VmCreated>(TimeSpan.FromSeconds(20));
         Assert.Equal(VmState.Running, created.Info.State);
@@ -60,24 +57,82 @@ public sealed class ActorTestKitTests() : TestKit(LuaActorsConfig.WithOverrides(
     [Fact]
     public async Task A_killed_process_is_restarted_and_announced_on_the_event_stream()
     {
-        var manager = StartManager();
         var events = CreateTestProbe();
         Sys.EventStream.Subscribe(events.Ref, typeof(VmRestarted));
-        manager.Tell(new CreateVm(VmSpec.Basic("tk-2")), TestActor);
-        var pid = (await ExpectMsgAsync<VmCreated>(TimeSpan.FromSeconds(20))).Info.ProcessId!.Value;
+        var vm = await CreateVmAsync(initScript: "started = (started or 0) + 1", vmId: "tk-2");
+        var pid = await LuaProcesses.PidAsync(vm);
 
         LuaProcesses.Kill9(pid);
         var restarted = await events.ExpectMsgAsync<VmRestarted>(TimeSpan.FromSeconds(20));
         Assert.Equal("tk-2", restarted.VmId);
         Assert.Equal(1, restarted.Restarts);
 
-        await AwaitAssertAsync(async () =>
+        await LuaProcesses.NewPidAsync(vm, pid);
+        // A new process: the init script ran once in it, the old state is gone.
+        await AssertLuaAsync(vm, "return started", 1);
+    }
+
+    [Fact]
+    public async Task The_embedding_api_and_the_assertions_work_on_the_testkits_system()
+    {
+        var vm = await CreateVmAsync("function f(x) return 2 * x end");
+
+        await AssertLuaAsync(vm, "return f(2)", 4);
+        await AssertLuaAsync(vm, "return f(2.5)", 5.0);
+        await AssertLuaErrorAsync(vm, "return f('x')", ErrorKind.Runtime, "attempt to mul");
+        await Assert.ThrowsAsync<LuaAssertException>(() => AssertLuaAsync(vm, "return f(2)", 5));
+        Assert.Same(Sys, Manager.System);
+    }
+}
+
+/// <summary>What LuaActors.TestKit does when a test ends: no VM process outlives it.</summary>
+public sealed class TestKitCleanupTests
+{
+    private sealed class Kit() : LuaActorsTestKit("akka.loglevel = WARNING");
+
+    [Fact]
+    public async Task Every_vm_process_is_gone_when_the_test_ends()
+    {
+        var kit = new Kit();
+        int[] pids;
+        try
         {
-            var info = await manager.Ask<VmInfo>(new GetVmInfo("tk-2"), TimeSpan.FromSeconds(5));
-            Assert.Equal(VmState.Running, info.State);
-            Assert.NotEqual(pid, info.ProcessId);
-        }, TimeSpan.FromSeconds(10));
-        manager.Tell(new Execute("tk-2", "return 'back'"), TestActor);
-        Assert.Equal("[\"back\"]", (await ExpectMsgAsync<Executed>()).ValuesJson);
+            var vms = new[] { await kit.Manager.CreateVmAsync("a"), await kit.Manager.CreateVmAsync("b", new VmOptions { InitScript = "x = 1" }) };
+            pids = await Task.WhenAll(vms.Select(LuaProcesses.PidAsync));
+            Assert.All(pids, pid => Assert.True(LuaProcesses.IsAlive(pid)));
+        }
+        finally
+        {
+            await kit.DisposeAsync();
+        }
+
+        Assert.True(kit.Sys.WhenTerminated.IsCompleted);
+        Assert.All(pids, pid => Assert.False(LuaProcesses.IsAlive(pid), $"VM process {pid} outlived the test"));
+    }
+
+    [Fact]
+    public async Task Hocon_given_to_the_testkit_reaches_luaactors()
+    {
+        var kit = new SettingsKit();
+        try
+        {
+            Assert.Equal(TimeSpan.FromMilliseconds(1500), kit.Manager.DefaultTimeout);
+            Assert.True(kit.Configured);
+        }
+        finally
+        {
+            await kit.DisposeAsync();
+        }
+    }
+
+    private sealed class SettingsKit() : LuaActorsTestKit("luaactors.vm.default-timeout = 1500ms")
+    {
+        public bool Configured { get; private set; }
+
+        protected override void ConfigureLuaActors(Akka.Hosting.AkkaConfigurationBuilder builder)
+        {
+            Configured = true;
+            base.ConfigureLuaActors(builder);
+        }
     }
 }
