@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace LuaActors.Host.Cli;
@@ -32,7 +33,10 @@ internal static class CliErrors
         }
 
         var afterDoubleDash = result.Tokens.SkipWhile(t => t.Type != TokenType.DoubleDash).ToHashSet(ReferenceEqualityComparer.Instance);
-        var positionals = result.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens);
+        // An argument that takes the rest of the line (the node's options) is another parser's business.
+        var positionals = result.CommandResult.Children.OfType<ArgumentResult>()
+            .Where(a => !a.Argument.CaptureRemainingTokens)
+            .SelectMany(a => a.Tokens);
         var stray = positionals.FirstOrDefault(t => !afterDoubleDash.Contains(t) && LooksLikeOption(t.Value))?.Value
             ?? (result.UnmatchedTokens.Count > 0 ? result.UnmatchedTokens[0] : null);
         if (stray is not null)
@@ -82,16 +86,22 @@ internal static class CliErrors
 
     /// <summary>{"error": {"kind": …, "message": …}}, the shape of the node's own error answers (docs/api.md).</summary>
     public static string ErrorJson(string kind, string message, IReadOnlyList<string> suggestions) =>
-        JsonSerializer.Serialize(new
-        {
-            error = suggestions.Count > 0
-                ? (object)new { kind, message, suggestions }
-                : new { kind, message },
-        });
+        JsonSerializer.Serialize(
+            new
+            {
+                error = suggestions.Count > 0
+                    ? (object)new { kind, message, suggestions }
+                    : new { kind, message },
+            },
+            ReadableJson);
+
+    // Quotes and non-ASCII text stay as they are: the message is for people too.
+    private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Whether --json was given as an option (not as a value, not after `--`).</summary>
     public static bool JsonRequested(ParseResult result) =>
-        result.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Any(t => t.Type == TokenType.Option && t.Value == "--json");
+        result.CommandResult.Command.Options.Any(o => o.Name == "--json" && !o.Hidden)
+        && result.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Any(t => t.Type == TokenType.Option && t.Value == "--json");
 
     /// <summary>"vm exec" for the command `luaactors vm exec` ("" for the root).</summary>
     public static string PathOf(Command command)
@@ -116,6 +126,8 @@ internal static class CliErrors
             => $"{option.IdentifierToken?.Value ?? option.Option.Name} needs a value",
         ArgumentResult missing when missing.Tokens.Count < missing.Argument.Arity.MinimumNumberOfValues
             => $"{PathOf(command)} needs {missing.Argument.Name}",
+        OptionResult { Tokens.Count: 0 } option when option.Option.Arity.MinimumNumberOfValues > 0
+            => $"{option.IdentifierToken?.Value ?? option.Option.Name} needs a value",
         _ => error.Message,
     };
 
@@ -127,7 +139,7 @@ internal static class CliErrors
             .Where(name => token.StartsWith('-') == name.StartsWith('-'))
             .Distinct()
             .Select(name => (Name: name, Distance: Distance(token, name)))
-            .Where(c => c.Distance <= Math.Min(3, (token.TrimStart('-').Length + 1) / 2))
+            .Where(c => c.Distance > 0 && c.Distance <= Math.Min(3, (token.TrimStart('-').Length + 1) / 2))
             .ToList();
         return candidates.Count == 0 ? [] : candidates.Where(c => c.Distance == candidates.Min(x => x.Distance)).Select(c => c.Name).ToList();
     }

@@ -18,9 +18,7 @@ internal static class NodePassThrough
             CaptureRemainingTokens = true,
         };
         var command = new Command("node", "run one cluster node with its HTTP API until SIGINT/SIGTERM") { rest };
-        command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(result => NodeCommand.RunAsync(
-            [.. result.GetValue(rest) ?? [], .. result.UnmatchedTokens], environment));
+        command.SetAction(result => NodeCommand.RunAsync(result.GetValue(rest) ?? [], environment));
         return command;
     }
 }
