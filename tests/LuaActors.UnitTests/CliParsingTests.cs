@@ -63,7 +63,7 @@ public sealed class CliParsingTests
         Assert.Equal("calc", result.GetValue<string>("ID"));
         Assert.Equal(3000, result.GetValue<int?>("--timeout-ms"));
         Assert.Null(result.GetValue<int?>("--memory-mb"));
-        Assert.Equal(["a=1", "b=x=y"], result.GetValue<string[]>("--config"));
+        Assert.Equal(["a=1", "b=x=y"], result.GetValue<string[]>("--config")!);
         Assert.True(result.GetValue<bool>("--networking"));
     }
 
@@ -73,8 +73,8 @@ public sealed class CliParsingTests
         var result = Parse("eval", "--config", "k=v", "return 1");
 
         Assert.Null(CliErrors.Find(result));
-        Assert.Equal(["k=v"], result.GetValue<string[]>("--config"));
-        Assert.Equal(["return 1"], result.GetValue<string[]>("CODE"));
+        Assert.Equal(["k=v"], result.GetValue<string[]>("--config")!);
+        Assert.Equal(["return 1"], result.GetValue<string[]>("CODE")!);
         Assert.Equal("basic", result.GetValue<string>("--type"));
     }
 
@@ -93,7 +93,7 @@ public sealed class CliParsingTests
         var result = Parse("node", "--port", "4101", "--bogus", "x");
 
         Assert.Null(CliErrors.Find(result));
-        Assert.Equal(["--port", "4101", "--bogus", "x"], result.GetValue<string[]>("options"));
+        Assert.Equal(["--port", "4101", "--bogus", "x"], result.GetValue<string[]>("options")!);
     }
 
     [Fact]

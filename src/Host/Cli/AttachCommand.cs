@@ -27,8 +27,14 @@ internal static class AttachCommand
         var id = CliOptions.VmId("ID", "the VM");
         // Accepted only to say why not: the conversation is text, the WebSocket itself speaks JSON.
         var json = new Option<bool>("--json") { Hidden = true };
-        json.Validators.Add(result => result.AddError(
-            "attach prints a conversation and has no --json (the WebSocket itself speaks JSON: docs/api.md)"));
+        json.Validators.Add(result =>
+        {
+            // The validators of an option run also when it was not given (its default value).
+            if (!result.Implicit)
+            {
+                result.AddError("attach prints a conversation and has no --json (the WebSocket itself speaks JSON: docs/api.md)");
+            }
+        });
         var command = new Command("attach", "an interactive Lua prompt on a VM (a session)") { id, json };
         client.AddTo(command, json: false);
         command.SetAction(result => ClientRunner.RunAsync(result, () => RunAsync(client.Read(result), result.GetValue(id)!)));

@@ -98,10 +98,16 @@ internal static class CliErrors
     // Quotes and non-ASCII text stay as they are: the message is for people too.
     private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Whether --json was given as an option (not as a value, not after `--`).</summary>
+    /// <summary>
+    /// Whether --json was given (before any `--`) to a command that takes it, or to one whose
+    /// subcommands take it (`vm lss --json`: the typo is reported as JSON too).
+    /// </summary>
     public static bool JsonRequested(ParseResult result) =>
-        result.CommandResult.Command.Options.Any(o => o.Name == "--json" && !o.Hidden)
-        && result.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Any(t => t.Type == TokenType.Option && t.Value == "--json");
+        TakesJson(result.CommandResult.Command)
+        && result.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Any(t => t.Value == "--json");
+
+    private static bool TakesJson(Command command) =>
+        command.Options.Any(o => o.Name == "--json" && !o.Hidden) || command.Subcommands.Any(TakesJson);
 
     /// <summary>"vm exec" for the command `luaactors vm exec` ("" for the root).</summary>
     public static string PathOf(Command command)
