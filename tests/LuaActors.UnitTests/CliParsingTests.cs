@@ -189,8 +189,10 @@ public sealed class CliParsingTests
         var (_, root, _) = await RunAsync("--help");
         var (_, bare, _) = await RunAsync();
         var (_, ls, _) = await RunAsync("vm", "ls", "-h");
+        var (_, helpCommand, _) = await RunAsync("help", "vm", "exec");
         Assert.NotEqual(root, help);
         Assert.Equal(root, bare);
+        Assert.Equal(help, helpCommand);
         Assert.Contains("luaactors vm ls [options]", ls);
         Assert.DoesNotContain("--repl", ls);
         foreach (var command in new[] { "eval", "node", "doctor", "vm", "group", "publish", "cluster", "attach", "completion" })

@@ -24,8 +24,13 @@ internal static class CliApp
         root.Add(ClusterCommand.Create(client));
         root.Add(AttachCommand.Create(client));
         root.Add(CompletionCommand.Create());
-        // `luaactors` alone: the overview, as --help.
+        // `luaactors` alone: the overview, as --help; `luaactors help [COMMAND…]` as COMMAND --help.
         root.SetAction(result => root.Parse(["--help"]).Invoke(result.InvocationConfiguration));
+        var helpWords = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore };
+        var help = new Command("help", "show the usage of a command") { helpWords };
+        help.Hidden = true;
+        help.SetAction(result => root.Parse([.. result.GetValue(helpWords) ?? [], "--help"]).Invoke(result.InvocationConfiguration));
+        root.Add(help);
         CliHelp.Install(root);
         CliHelp.Document(
             root,

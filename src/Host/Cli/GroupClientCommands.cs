@@ -87,7 +87,10 @@ internal static class GroupClientCommands
         command.Aliases.Add("remove");
         client.AddTo(command);
         command.SetAction(result => ClientRunner.RunAsync(result, () => RemoveAsync(client.Read(result), result.GetValue(name)!)));
-        return CliHelp.Document(command, null, "luaactors group rm workers");
+        return CliHelp.Document(
+            command,
+            "At a terminal, a line on stderr shows how many of the group's VMs are gone so far (polling GET /groups/NAME).",
+            "luaactors group rm workers");
     }
 
     private static async Task<int> CreateAsync(ClientCommandLine line, CreateGroupRequest request)
