@@ -79,6 +79,15 @@ public sealed class CliParsingTests
     }
 
     [Fact]
+    public void An_argument_starting_with_at_is_itself_not_a_response_file()
+    {
+        var result = Parse("eval", "@/nonexistent/args.rsp");
+
+        Assert.Null(CliErrors.Find(result));
+        Assert.Equal(["@/nonexistent/args.rsp"], result.GetValue<string[]>("CODE")!);
+    }
+
+    [Fact]
     public void The_value_of_vm_send_is_json()
     {
         var result = Parse("vm", "send", "calc", "{\"k\": [1, 2]}");
@@ -309,7 +318,7 @@ public sealed class CliParsingTests
         Assert.Equal(7, await ProgressLine.WhileAsync(Task.FromResult(7), null, () => throw new InvalidOperationException("no polls when quiet")));
     }
 
-    private static ParseResult Parse(params string[] args) => CliApp.Create(NoEnvironment).Parse(args);
+    private static ParseResult Parse(params string[] args) => CliApp.Create(NoEnvironment).Parse(args, CliApp.Parsing);
 
     private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
     {

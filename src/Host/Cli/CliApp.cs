@@ -49,11 +49,17 @@ internal static class CliApp
         return root;
     }
 
+    /// <summary>
+    /// No response files: an argument starting with '@' is code or a value as given, not a file
+    /// to read arguments from.
+    /// </summary>
+    public static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
+
     /// <summary>Parses and runs <paramref name="args"/>; usage errors are written to <paramref name="configuration"/>'s Error (stderr by default).</summary>
     public static async Task<int> RunAsync(string[] args, Func<string, string?> environment, InvocationConfiguration? configuration = null)
     {
         configuration ??= new InvocationConfiguration();
-        var result = Create(environment).Parse(args);
+        var result = Create(environment).Parse(args, Parsing);
         if (CliErrors.Find(result) is { } problem)
         {
             return CliErrors.PrintUsage(configuration.Error, problem, CliErrors.JsonRequested(result));
