@@ -1,4 +1,4 @@
-using LuaActors.Host;
+using LuaActors.Host.Cli;
 
 namespace LuaActors.UnitTests;
 

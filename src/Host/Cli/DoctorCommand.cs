@@ -1,8 +1,9 @@
+using System.CommandLine;
 using Akka.Configuration;
 using LuaActors.Configuration;
 using LuaActors.Process;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>
 /// <c>luaactors doctor [--config FILE]</c>: checks that every VM type of the node's config can
@@ -11,23 +12,24 @@ namespace LuaActors.Host;
 /// </summary>
 internal static class DoctorCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        string? file = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--config" when i + 1 < args.Length:
-                    file = args[++i];
-                    break;
-                case "-h" or "--help":
-                    return Usage.Print(Console.Out, 0);
-                default:
-                    return Usage.Fail($"doctor: unknown argument '{args[i]}' (it takes --config FILE)");
-            }
-        }
+        var file = new Option<string?>("--config") { Description = "the node's HOCON config file (as luaactors node --config)", HelpName = "FILE" };
+        var command = new Command("doctor", "check that every VM type of the node's config can run here") { file };
+        command.SetAction(result => RunAsync(result.GetValue(file), command));
+        return CliHelp.Document(
+            command,
+            """
+            doctor checks each VM type: its interpreter runs, LuaSocket is there, the launcher is built,
+            the kernel supports its confinement. It prints what it found on stdout and one line per
+            problem on stderr; exit 0 when there is none, 1 otherwise, 2 for bad arguments.
+            """,
+            "luaactors doctor",
+            "luaactors doctor --config node.conf");
+    }
 
+    private static async Task<int> RunAsync(string? file, Command command)
+    {
         Config config;
         try
         {
@@ -35,7 +37,7 @@ internal static class DoctorCommand
         }
         catch (Exception e) when (e is NodeOptionsException or ConfigurationException)
         {
-            return Usage.Fail(e.Message);
+            return CliErrors.PrintUsage(Console.Error, new UsageProblem(e.Message, command, []), json: false);
         }
 
         var findings = await VmTypeDoctor.CheckAsync(config, KernelSupport.Probe());

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>
 /// The prompt's line editing at a terminal: typing, Backspace/Delete, Left/Right, Home/End

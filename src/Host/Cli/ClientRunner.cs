@@ -1,7 +1,8 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>What every client command shares: argument errors (exit 2), an unreachable node
 /// or an error answer (exit 1), and the readable forms of sizes, durations and addresses.</summary>
@@ -9,25 +10,25 @@ internal static class ClientRunner
 {
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(2);
 
-    public static async Task<int> RunAsync(Func<Task<int>> command)
+    /// <summary>Runs a client command's action: a bad argument found while running it (an unreadable file, a bad LUAACTORS_NODE) exits 2.</summary>
+    public static async Task<int> RunAsync(ParseResult result, Func<Task<int>> command)
     {
+        var json = CliErrors.JsonRequested(result);
         try
         {
             return await command();
         }
         catch (ArgumentException e)
         {
-            return Usage.Fail(e.Message);
+            return CliErrors.PrintUsage(Console.Error, new UsageProblem(e.Message, result.CommandResult.Command, []), json);
         }
         catch (NodeUnreachableException e)
         {
-            await Console.Error.WriteLineAsync($"luaactors: {e.Message}");
-            return 1;
+            return CliErrors.PrintFailure(Console.Error, "unreachable", e.Message, json);
         }
         catch (JsonException e)
         {
-            await Console.Error.WriteLineAsync($"luaactors: the node's answer is not what this client expects: {e.Message}");
-            return 1;
+            return CliErrors.PrintFailure(Console.Error, "bad-answer", $"the node's answer is not what this client expects: {e.Message}", json);
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>
 /// How `eval` and `vm exec` print a chunk's outcome: what it printed first, then one value as

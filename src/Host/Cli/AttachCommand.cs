@@ -1,8 +1,9 @@
+using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>
 /// `luaactors attach ID`: a REPL on a VM over the node's attach WebSocket. At a terminal it
@@ -21,24 +22,45 @@ internal static class AttachCommand
         Incomplete,
     }
 
-    public static Task<int> RunAsync(string[] args, Func<string, string?> environment) => ClientRunner.RunAsync(async () =>
+    public static Command Create(ClientOptions client)
     {
-        var line = ClientCommandLine.Parse("attach", args, [], [], environment);
-        if (line.HelpRequested)
+        var id = CliOptions.VmId("ID", "the VM");
+        // Accepted only to say why not: the conversation is text, the WebSocket itself speaks JSON.
+        var json = new Option<bool>("--json") { Hidden = true };
+        json.Validators.Add(result =>
         {
-            return Usage.Print(Console.Out, 0);
-        }
+            // The validators of an option run also when it was not given (its default value).
+            if (!result.Implicit)
+            {
+                result.AddError("attach prints a conversation and has no --json (the WebSocket itself speaks JSON: docs/api.md)");
+            }
+        });
+        var command = new Command("attach", "an interactive Lua prompt on a VM (a session)") { id, json };
+        client.AddTo(command, json: false);
+        command.SetAction(result => ClientRunner.RunAsync(result, () => RunAsync(client.Read(result), result.GetValue(id)!)));
+        return CliHelp.Document(
+            command,
+            """
+            attach reads lines like 'lua -i': an expression shows its value, a statement runs, an
+            unfinished chunk ('function f()') waits for more lines. At a terminal it prompts '> '
+            ('>> ' inside an unfinished chunk), with line editing and history (Up/Down, Left/Right,
+            Home/End); Ctrl+C interrupts the running chunk (the VM keeps its state), Ctrl+D on an
+            empty line detaches and exits 0. Lines typed in other sessions show as
+            '[SESSION] > line'. With stdin redirected it prints no prompt, runs each line after the
+            one before was answered, prints like vm exec, and exits at the end of stdin: 0 if every
+            line succeeded, 1 if one failed or the input ended inside an unfinished chunk. Exit 1
+            also when the VM is removed while attached.
+            """,
+            "luaactors attach calc",
+            "printf 'x = 42\\nprint(x)\\n' | luaactors attach calc");
+    }
 
-        line.ExpectPositionals("ID");
-        if (line.Json)
-        {
-            throw new ArgumentException("attach prints a conversation and has no --json (the WebSocket itself speaks JSON: docs/api.md)");
-        }
-
+    private static async Task<int> RunAsync(ClientCommandLine line, string id)
+    {
         AttachConnection connection;
         try
         {
-            connection = await AttachConnection.ConnectAsync(line.Node, line.Token, line.VmIdAt(0), CancellationToken.None);
+            connection = await AttachConnection.ConnectAsync(line.Node, line.Token, id, CancellationToken.None);
         }
         catch (AttachRefusedException e)
         {
@@ -49,7 +71,7 @@ internal static class AttachCommand
         {
             return await new Repl(connection, interactive: !Console.IsInputRedirected).RunAsync();
         }
-    });
+    }
 
     private sealed class Repl(AttachConnection connection, bool interactive)
     {

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>The node refused the attach before the upgrade; <see cref="Response"/> is its error answer.</summary>
 internal sealed class AttachRefusedException(ApiResponse response) : Exception(response.ErrorText())

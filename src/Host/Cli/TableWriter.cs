@@ -1,4 +1,4 @@
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>Aligned columns for people: a header row, two spaces between columns, no trailing blanks.</summary>
 internal static class TableWriter

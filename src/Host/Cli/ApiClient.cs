@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace LuaActors.Host;
+namespace LuaActors.Host.Cli;
 
 /// <summary>The node cannot be reached (refused, unknown host, no answer in time): exit 1.</summary>
 internal sealed class NodeUnreachableException(string message) : Exception(message);

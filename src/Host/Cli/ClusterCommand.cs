@@ -1,17 +1,20 @@
-namespace LuaActors.Host;
+using System.CommandLine;
+
+namespace LuaActors.Host.Cli;
 
 /// <summary>`luaactors cluster`: the members as one node sees them, with their VM counts.</summary>
 internal static class ClusterCommand
 {
-    public static Task<int> RunAsync(string[] args, Func<string, string?> environment) => ClientRunner.RunAsync(async () =>
+    public static Command Create(ClientOptions client)
     {
-        var line = ClientCommandLine.Parse("cluster", args, [], [], environment);
-        if (line.HelpRequested)
-        {
-            return Usage.Print(Console.Out, 0);
-        }
+        var command = new Command("cluster", "show the members, their status and VM counts");
+        client.AddTo(command);
+        command.SetAction(result => ClientRunner.RunAsync(result, () => RunAsync(client.Read(result))));
+        return CliHelp.Document(command, null, "luaactors cluster", "luaactors cluster --node http://10.0.0.5:5080 --token \"$TOKEN\"");
+    }
 
-        line.ExpectPositionals();
+    private static async Task<int> RunAsync(ClientCommandLine line)
+    {
         using var client = new ApiClient(line.Node, line.Token, ClientRunner.RequestTimeout);
         var response = await client.GetAsync("cluster");
         if (!response.IsSuccess)
@@ -46,5 +49,5 @@ internal static class ClusterCommand
         await Console.Out.WriteLineAsync(
             $"{cluster.Members.Count} members, {cluster.Vms} VMs" + (elsewhere > 0 ? $" ({elsewhere} on no current member)" : ""));
         return 0;
-    });
+    }
 }
