@@ -1,4 +1,5 @@
 using System.Text;
+using LuaActors.Configuration;
 
 namespace LuaActors.Process;
 

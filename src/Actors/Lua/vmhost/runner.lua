@@ -32,7 +32,7 @@ local input = require "input"
 local request = require "request"
 
 local clock, EVENTS, sin, sk_select = prelude.clock, prelude.EVENTS, prelude.sin, prelude.sk_select
-local limits, req, INTERRUPT_MSG, POLL_S = state.limits, state.req, state.INTERRUPT_MSG, state.POLL_S
+local limits, req, POLL_S = state.limits, state.req, state.POLL_S
 local timeout_message, memory_message = limit_hook.timeout_message, limit_hook.memory_message
 local disarm_all = limit_hook.disarm_all
 local safe_close, IOWAIT, RESUME = sandbox.safe_close, sandbox.IOWAIT, sandbox.RESUME
