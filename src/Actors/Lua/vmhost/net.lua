@@ -1,6 +1,6 @@
 -- net.lua: the `socket` table (net=1): cooperative TCP inside the network rule (protocol.md
 -- §11.6). Addresses are checked by netaddr.lua; waits go through the runner (vm_api.await).
-local error, next, setmetatable, tostring, type = error, setmetatable, tostring, type
+local error, next, setmetatable, tostring, type = error, next, setmetatable, tostring, type
 local sub, format = string.sub, string.format
 local tointeger = math.tointeger
 local mrandom = math.random

@@ -14,7 +14,7 @@ local state = require "state"
 local limit_hook = require "hook"
 local capture = require "capture"
 local sandbox = require "sandbox"
-local json = require "json"
+local codec = require "json"
 local protocol = require "protocol"
 
 local clock, EVENTS, HOST_SRC, num2str = prelude.clock, prelude.EVENTS, prelude.HOST_SRC, prelude.num2str
@@ -22,7 +22,8 @@ local limits, req, INTERRUPT_MSG, POLL_S = state.limits, state.req, state.INTERR
 local timeout_message, memory_message = limit_hook.timeout_message, limit_hook.memory_message
 local disarm_all, new_coroutine = limit_hook.disarm_all, limit_hook.new
 local safe_close, IOWAIT = sandbox.safe_close, sandbox.IOWAIT
-local json_set_limits, encode_results, TOO_LARGE = json.set_limits, json.encode_results, json.TOO_LARGE
+local json_set_limits, encode_results, json_reset = codec.set_limits, codec.encode_results, codec.reset
+local ENC_TIMEOUT, ENC_MEMORY, TOO_LARGE = codec.TIMEOUT, codec.MEMORY, codec.TOO_LARGE
 local send_r, send_x = protocol.send_r, protocol.send_x
 
 local _M = {}
@@ -105,18 +106,18 @@ local function finish(id, co, ok, ...)
     json_set_limits(req.deadline, memlimit == huge and huge or memlimit * 4, huge)
     if eok and limits.result_cap > 0 and #res > limits.result_cap then eok, res = false, TOO_LARGE end
     if not eok then
-      json.reset()
+      json_reset()
       local output, trunc = capture.take()
       if res == TOO_LARGE then
         collectgarbage("collect")
         return send_x(id, "too-large", format("the result is over luaactors.limits.max-result-size (%d bytes encoded); return less (the VM keeps its state)",
           limits.result_cap), "", output, trunc)
       end
-      if res == json.TIMEOUT then
+      if res == ENC_TIMEOUT then
         return send_x(id, "timeout", timeout_message() .. " (while encoding the result)", "", output, trunc)
       end
       collectgarbage("collect")
-      if res == json.MEMORY or res == "not enough memory" then
+      if res == ENC_MEMORY or res == "not enough memory" then
         return send_x(id, "memory", "memory: the encoded result is too large", "", output, trunc)
       end
       return send_x(id, "runtime", "encoding the result failed: " .. error_message(res), "", output, trunc)

@@ -26,7 +26,7 @@ local state = require "state"
 local limit_hook = require "hook"
 local capture = require "capture"
 local sandbox = require "sandbox"
-local json = require "json"
+local codec = require "json"
 local protocol = require "protocol"
 local input = require "input"
 local request = require "request"
@@ -37,6 +37,8 @@ local timeout_message, memory_message = limit_hook.timeout_message, limit_hook.m
 local disarm_all = limit_hook.disarm_all
 local safe_close, IOWAIT, RESUME = sandbox.safe_close, sandbox.IOWAIT, sandbox.RESUME
 local send_frame = protocol.send_frame
+local encode_one, json_reset, json_set_limits, ENC_TIMEOUT = codec.encode_one, codec.reset,
+  codec.set_limits, codec.TIMEOUT
 local read_frame, ingest, read_available = input.read_frame, input.ingest, input.read_available
 local finish, user_traceback, error_message = request.finish, request.user_traceback, request.error_message
 
@@ -158,12 +160,12 @@ local function register(r, kind, a, b, c, d)
     local json = ""
     if c then
       local memlimit = req.memlimit
-      json.set_limits(req.deadline, memlimit == huge and huge or memlimit * 4)
-      local ok, res = pcall(json.encode_one, d)
+      json_set_limits(req.deadline, memlimit == huge and huge or memlimit * 4)
+      local ok, res = pcall(encode_one, d)
       if not ok then
-        json.reset()
+        json_reset()
         collectgarbage("collect")
-        if res == json.TIMEOUT then return wake(r, "deadline") end
+        if res == ENC_TIMEOUT then return wake(r, "deadline") end
         return wake(r, "error", "the message value is too large to encode")
       end
       json = res
