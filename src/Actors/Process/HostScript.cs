@@ -6,9 +6,10 @@ using LuaActors.Configuration;
 namespace LuaActors.Process;
 
 /// <summary>
-/// The VM host script (Lua/vmhost.lua, embedded in this assembly), written once per content
-/// version to the temp directory so every interpreter can run it as a file; for <c>lua5.4</c>
-/// also precompiled with the <c>luac5.4</c> beside it.
+/// The VM host script (the modules of Lua/vmhost/, embedded in this assembly and bundled into
+/// one chunk by <see cref="HostBundle"/>), written once per content version to the temp
+/// directory so every interpreter can run it as a file; for <c>lua5.4</c> also precompiled with
+/// the <c>luac5.4</c> beside it, and that precompiled chunk is what VMs load.
 /// </summary>
 internal static class HostScript
 {
@@ -19,7 +20,7 @@ internal static class HostScript
     private static readonly Lazy<string?> LazyCompiledPath = new(CompileOnce);
     private static readonly ConcurrentDictionary<string, string> ScriptFor = new(StringComparer.Ordinal);
 
-    public static string Text { get; } = EmbeddedText.Read("LuaActors.vmhost.lua");
+    public static string Text { get; } = HostBundle.Build(HostBundle.EmbeddedModules());
 
     public static string Path => LazyPath.Value;
 
@@ -53,7 +54,8 @@ internal static class HostScript
     /// <summary>
     /// Compiles the source once per .NET process (so a luac upgrade never leaves stale bytecode
     /// behind), with debug information: the script finds its own frames in tracebacks by their
-    /// source name, which is the .lua file's either way.
+    /// source name, which is the .lua file's either way, and names a host error's module and
+    /// line from the line numbers.
     /// </summary>
     private static string? CompileOnce()
     {

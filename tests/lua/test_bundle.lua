@@ -1,0 +1,75 @@
+-- The bundled host script, run as a VM: user code reaches none of the host's modules.
+local protocol = require "protocol"
+
+-- Runs the bundle on E frames of the given code; returns the replies { op, id, payload }.
+local function run_vm(t, codes)
+  local out = os.tmpname()
+  local vm = assert(io.popen(string.format("%s %q > %q", arg[-1] or "lua5.4", t.bundle, out), "w"))
+  for i, code in ipairs(codes) do
+    local payload = "0 0\n" .. code
+    vm:write(protocol.header("E", string.format("%08x", i), #payload), payload)
+  end
+  vm:write(protocol.header("Q", "ffffffff", 0))
+  vm:close()
+  local f = assert(io.open(out, "rb"))
+  local s = f:read("a")
+  f:close()
+  os.remove(out)
+  local replies, pos = {}, 1
+  while pos <= #s do
+    local op, id, len = protocol.decode_header(s:sub(pos, pos + 17))
+    assert(op, "bad reply header at byte " .. pos)
+    replies[#replies + 1] = { op, id, s:sub(pos + 18, pos + 17 + len) }
+    pos = pos + 18 + len
+  end
+  return replies
+end
+
+-- The result JSON of an 'R' payload.
+local function result(t, reply)
+  t.eq(reply[1], "R", "reply op (payload: " .. reply[3] .. ")")
+  local _, jl, pos = reply[3]:match("^(%d+) (%d+) %d+ [01]\n()")
+  return reply[3]:sub(pos, pos + tonumber(jl) - 1)
+end
+
+return {
+  ["user code reaches no loader, module or module table"] = function(t)
+    local r = run_vm(t, {
+      "return require, package, debug, io, dofile, loadfile, string.dump, preload, loaded, lua_require",
+      "return load('return require, package, preload, loaded')()",
+      -- everything reachable from the environment: no module's internals anywhere
+      [[
+        local seen, found = {}, {}
+        local names = { preload = 1, loaded = 1, ["vmhost.lines"] = 1, lua_require = 1,
+          read_frame = 1, send_x = 1, hook_err = 1, encode_results = 1, new_env = 1, ops = 1,
+          set_poll = 1, set_output = 1, restore_string_table = 1, limits = 1, req = 1 }
+        local function walk(v)
+          if (type(v) ~= "table") or seen[v] then return end
+          seen[v] = true
+          for k, x in next, v do
+            if names[k] then found[#found + 1] = tostring(k) end
+            walk(k); walk(x)
+          end
+          local mt = getmetatable(v)
+          if type(mt) == "table" then walk(mt) end
+        end
+        walk(_G)
+        walk(getmetatable(""))
+        return table.concat(found, ",")]],
+    })
+    t.eq(#r, 4, "replies")
+    t.eq(result(t, r[1]), "[null,null,null,null,null,null,null,null,null,null]")
+    t.eq(result(t, r[2]), "[null,null,null,null]")
+    t.eq(result(t, r[3]), '[""]')
+    t.eq(r[4][1], "K", "Q answered")
+  end,
+
+  ["user errors keep their positions; host frames are not in tracebacks"] = function(t)
+    local r = run_vm(t, { "local x = nil\nreturn x.y", "error('boom')", "return 1 +" })
+    t.eq(r[1][1], "X")
+    t.ok(r[1][3]:find("^runtime %d+ %d+ 0 0\nexec:2: attempt to index a nil value %(local 'x'%)"), r[1][3])
+    t.ok(not r[1][3]:find("vmhost"), "no host frame: " .. r[1][3])
+    t.ok(r[2][3]:find("exec:1: boom", 1, true) and not r[2][3]:find("vmhost"), r[2][3])
+    t.ok(r[3][3]:find("^syntax %d+ 0 0 0\nexec:1: unexpected symbol near <eof>"), r[3][3])
+  end,
+}
