@@ -22,7 +22,7 @@ public sealed class ActorTestKitTests() : TestKit(LuaActorsConfig.WithOverrides(
         Sys.ActorOf(UndeliveredRequestsActor.Props());
         var settings = VmSettings.From(Sys.Settings.Config);
         var factory = Sys.ActorOf(VmFactoryActor.Props(Sys.Settings.Config));
-        var vm = Sys.ActorOf(VmActor.Props("tk-gone", factory, settings, registry: null));
+        var vm = Sys.ActorOf(VmActor.Props("tk-gone", factory, settings, new Vm.InMemoryVmSpecStore(), ActorRefs.Nobody));
         vm.Tell(new CreateVm(VmSpec.Basic("tk-gone")), TestActor);
         await ExpectMsgAsync<VmCreated>(TimeSpan.FromSeconds(20));
         Watch(vm);

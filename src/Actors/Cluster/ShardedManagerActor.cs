@@ -4,6 +4,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using LuaActors.Vm;
 
 namespace LuaActors.Cluster;
 
@@ -169,15 +170,9 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private void Create(CreateVm create, IActorRef creator)
     {
         var id = create.Spec.VmId ?? "";
-        if (VmFactoryActor.ValidateSpec(create.Spec) is { } problem)
+        if (VmCreation.Check(create, _limits) is { } refused)
         {
-            creator.Tell(new RequestFailed(id, ErrorKind.InvalidSpec, problem));
-            return;
-        }
-
-        if (_limits.CheckRequest(create) is { } tooLarge)
-        {
-            creator.Tell(tooLarge);
+            creator.Tell(refused);
             return;
         }
 
@@ -187,33 +182,12 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
             return;
         }
 
-        RegisterAsync(create, creator).PipeTo(
+        // Then sharding places the VM (OnCreateChecked).
+        VmCreation.RegisterAsync(create, _factory, _registry, _settings.ListTimeout, WaitForEveryRegionAsync).PipeTo(
             Self,
+            success: failure => new CreateChecked(create, creator, failure),
             failure: error => new CreateChecked(create, creator,
                 new RequestFailed(id, ErrorKind.Stopped, "the VM registry did not answer: " + error.GetBaseException().Message)));
-    }
-
-    /// <summary>
-    /// Refuses a bad spec (type, config: checked by this node's factory) or a duplicate, writes
-    /// the spec to a majority, then lets sharding place the VM.
-    /// </summary>
-    private async Task<CreateChecked> RegisterAsync(CreateVm create, IActorRef creator)
-    {
-        if (await _factory.Ask<object>(new VmFactoryActor.ResolveBackend(create.Spec), _settings.ListTimeout).ConfigureAwait(false)
-            is RequestFailed refused)
-        {
-            return new CreateChecked(create, creator, refused);
-        }
-
-        await WaitForEveryRegionAsync().ConfigureAwait(false);
-        if (await _registry.FindAsync(create.VmId).ConfigureAwait(false) is not null)
-        {
-            return new CreateChecked(create, creator,
-                new RequestFailed(create.VmId, ErrorKind.AlreadyExists, $"a VM with id '{create.VmId}' already exists"));
-        }
-
-        await _registry.PutAsync(create.Spec).ConfigureAwait(false);
-        return new CreateChecked(create, creator, null);
     }
 
     private void OnCreateChecked(CreateChecked checkedCreate)
