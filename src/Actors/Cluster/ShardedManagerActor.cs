@@ -10,7 +10,7 @@ namespace LuaActors.Cluster;
 
 /// <summary>
 /// The manager of one cluster node. VMs are entities of the shard region "vm", so every
-/// command works from any node for a VM on any node; specs live in the <see cref="VmRegistry"/>,
+/// command works from any node for a VM on any node; specs live in the <see cref="VmRegistry"/> (an <see cref="IVmSpecStore"/>),
 /// so a VM that sharding starts elsewhere rebuilds itself. One per node; any of them will do.
 /// </summary>
 public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
@@ -65,7 +65,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     private readonly IActorRef _region;
     private readonly IActorRef _factory;
-    private readonly VmRegistry _registry;
+    private readonly IVmSpecStore _registry;
     private readonly VmSettings _settings;
     private readonly TimeSpan _placementWait;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -79,7 +79,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private long _sends;
     private int _upMembersPlaced;
 
-    public ShardedManagerActor(IActorRef region, IActorRef factory, VmRegistry registry, VmSettings settings, TimeSpan placementWait)
+    public ShardedManagerActor(IActorRef region, IActorRef factory, IVmSpecStore registry, VmSettings settings, TimeSpan placementWait)
     {
         _region = region;
         _factory = factory;
@@ -164,7 +164,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
-    public static Props Props(IActorRef region, IActorRef factory, VmRegistry registry, VmSettings settings, TimeSpan placementWait) =>
+    public static Props Props(IActorRef region, IActorRef factory, IVmSpecStore registry, VmSettings settings, TimeSpan placementWait) =>
         Akka.Actor.Props.Create(() => new ShardedManagerActor(region, factory, registry, settings, placementWait));
 
     private void Create(CreateVm create, IActorRef creator)
