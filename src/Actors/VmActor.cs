@@ -235,6 +235,9 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         Receive<StopVm>(_ => Context.Stop(Self));
         Receive<SpecLoaded>(_ => { });
         ReceiveProcessEvents();
+        // Late answers for the process that was killed: a listener registered meanwhile leaves the registry.
+        ReceiveMessaging();
+        ReceiveNetworking();
         Receive<Terminated>(terminated => _sessions.DropClient(terminated.ActorRef));
         Receive<IVmCommand>(_ => Sender.Tell(answer));
     }
