@@ -104,7 +104,8 @@ public sealed class ManagerActor : ReceiveActor
             return;
         }
 
-        VmCreation.RegisterAsync(create, _factory, _specs, _settings.ListTimeout).PipeTo(
+        // The type is resolved by the VM's actor as it starts (a bad one fails the create there).
+        VmCreation.RegisterAsync(create, _specs).PipeTo(
             Self,
             success: failure => new CreateChecked(create, creator, failure),
             failure: error => new CreateChecked(create, creator,

@@ -183,12 +183,17 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         }
 
         // Then sharding places the VM (OnCreateChecked).
-        VmCreation.RegisterAsync(create, _factory, _registry, _settings.ListTimeout, WaitForEveryRegionAsync).PipeTo(
+        RegisterAsync(create).PipeTo(
             Self,
             success: failure => new CreateChecked(create, creator, failure),
             failure: error => new CreateChecked(create, creator,
                 new RequestFailed(id, ErrorKind.Stopped, "the VM registry did not answer: " + error.GetBaseException().Message)));
     }
+
+    /// <summary>Refuses a bad type (this node's factory) or a duplicate, writes the spec to a majority.</summary>
+    private async Task<RequestFailed?> RegisterAsync(CreateVm create) =>
+        await VmCreation.ResolveTypeAsync(create, _factory, _settings.ListTimeout).ConfigureAwait(false)
+            ?? await VmCreation.RegisterAsync(create, _registry, WaitForEveryRegionAsync).ConfigureAwait(false);
 
     private void OnCreateChecked(CreateChecked checkedCreate)
     {
