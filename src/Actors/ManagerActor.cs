@@ -1,41 +1,68 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Event;
+using LuaActors.Cluster;
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using LuaActors.Vm;
 
 namespace LuaActors;
 
 /// <summary>
 /// Creates, finds, lists and removes VMs on one actor system with no cluster (embedding,
-/// <c>luaactors eval</c>). Each VM is a child <see cref="VmActor"/>; commands for one VM are
-/// forwarded to it, so replies go straight back to the asker. In a cluster,
-/// <see cref="Cluster.ShardedManagerActor"/> plays this part.
+/// <c>luaactors eval</c>). It plays the shard region's part locally: commands go to the VM named
+/// by the same <see cref="VmMessageExtractor"/>, to a child <see cref="VmActor"/> started on the
+/// first message for it, which loads its spec from the <see cref="IVmSpecStore"/> (or answers
+/// NotFound and passivates); a passivating child's messages wait for it to stop, then go to a
+/// fresh one. Commands are forwarded, so replies go straight back to the asker. In a cluster,
+/// <see cref="ShardedManagerActor"/> and the shard region play this part.
 /// </summary>
 public sealed class ManagerActor : ReceiveActor
 {
-    private sealed record ListCollected(IActorRef ReplyTo, VmInfo[] Vms);
+    private sealed record CreateChecked(CreateVm Create, IActorRef Creator, RequestFailed? Failure);
+
+    private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
+
+    /// <summary>One shard: every VM of this actor system (the shard id is not used locally).</summary>
+    private static readonly VmMessageExtractor Extractor = new(1);
 
     private readonly IActorRef _factory;
     private readonly VmSettings _settings;
+    private readonly IVmSpecStore _specs;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SizeLimits _limits = SizeLimits.Of(Context.System);
+    private readonly HashSet<string> _creating = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _vms = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, (string VmId, List<IActorRef> RemoveWaiters)> _stopping = new();
     private readonly Dictionary<IActorRef, string> _idsByRef = new();
-    private readonly List<(IActorRef ReplyTo, int Count)> _shutdownWaiters = [];
+
+    /// <summary>Children that asked to stop, and the messages for their VM that came meanwhile.</summary>
+    private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = new(StringComparer.Ordinal);
     private long _childNumber;
 
-    public ManagerActor(IActorRef factory, VmSettings settings)
+    public ManagerActor(IActorRef factory, VmSettings settings, IVmSpecStore specs)
     {
         _factory = factory;
         _settings = settings;
+        _specs = specs;
 
-        Receive<CreateVm>(Create);
-        Receive<RemoveVm>(remove => Remove(remove.VmId, Sender));
-        Receive<ListVms>(_ => List(Sender));
-        Receive<ListCollected>(collected => collected.ReplyTo.Tell(new VmList(collected.Vms)));
-        Receive<ShutdownAll>(_ => ShutdownAllVms(Sender));
-        Receive<VmActor.VmStartFailed>(OnStartFailed);
+        Receive<CreateVm>(create => Create(create, Sender));
+        Receive<CreateChecked>(OnCreateChecked);
+        Receive<ListVms>(_ => Collect(Sender, ListAsync()));
+        Receive<ShutdownAll>(_ => Collect(Sender, RemoveAllAsync()));
+        Receive<Collected>(collected =>
+        {
+            if (collected.Reply is AllVmsShutDown)
+            {
+                // Every VM is gone: the idle spare processes go too, then the answer (through the
+                // factory, which owns them).
+                _factory.Tell(new VmFactoryActor.DropSpareProcesses(collected.ReplyTo, collected.Reply));
+            }
+            else
+            {
+                collected.ReplyTo.Tell(collected.Reply);
+            }
+        });
+        Receive<Passivate>(OnPassivate);
         Receive<Terminated>(OnTerminated);
         Receive<IVmCommand>(command =>
         {
@@ -44,165 +71,177 @@ public sealed class ManagerActor : ReceiveActor
             {
                 Sender.Tell(tooLarge);
             }
-            else if (_vms.TryGetValue(command.VmId, out var vm))
-            {
-                vm.Forward(command);
-            }
             else
             {
-                Sender.Tell(NotFound(command.VmId));
+                Deliver(command, Sender);
             }
         });
     }
 
-    public static Props Props(IActorRef factory, VmSettings settings) =>
-        Akka.Actor.Props.Create(() => new ManagerActor(factory, settings));
+    /// <param name="specs">The VMs' specs; by default in memory, kept across a restart of this actor.</param>
+    public static Props Props(IActorRef factory, VmSettings settings, IVmSpecStore? specs = null)
+    {
+        var store = specs ?? new InMemoryVmSpecStore();
+        return Akka.Actor.Props.Create(() => new ManagerActor(factory, settings, store));
+    }
 
-    // A VM actor that throws is restarted with its spec: PreRestart runs PostStop, which kills
-    // the old process and fails its requests, and the new instance starts a fresh process.
+    // A VM actor that throws is restarted: PreRestart runs PostStop, which kills the old process
+    // and fails its requests, and the new instance loads its spec and starts a fresh process.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(Decider.From(Directive.Restart));
 
-    private void Create(CreateVm create)
+    private void Create(CreateVm create, IActorRef creator)
     {
         var id = create.Spec.VmId ?? "";
-        if (_vms.ContainsKey(id))
+        if (VmCreation.Check(create, _limits) is { } refused)
         {
-            Sender.Tell(new RequestFailed(id, ErrorKind.AlreadyExists, $"a VM with id '{id}' already exists"));
+            creator.Tell(refused);
             return;
         }
 
-        if (VmFactoryActor.ValidateSpec(create.Spec) is { } problem)
+        if (!_creating.Add(id))
         {
-            Sender.Tell(new RequestFailed(id, ErrorKind.InvalidSpec, problem));
+            creator.Tell(new RequestFailed(id, ErrorKind.AlreadyExists, $"a VM with id '{id}' is being created"));
             return;
         }
 
-        if (_limits.CheckRequest(create) is { } tooLarge)
+        // The type is resolved by the VM's actor as it starts (a bad one fails the create there).
+        VmCreation.RegisterAsync(create, _specs).PipeTo(
+            Self,
+            success: failure => new CreateChecked(create, creator, failure),
+            failure: error => new CreateChecked(create, creator,
+                new RequestFailed(id, ErrorKind.Stopped, "the VM spec store did not answer: " + error.GetBaseException().Message)));
+    }
+
+    private void OnCreateChecked(CreateChecked checkedCreate)
+    {
+        _creating.Remove(checkedCreate.Create.VmId);
+        if (checkedCreate.Failure is { } failure)
         {
-            Sender.Tell(tooLarge);
+            checkedCreate.Creator.Tell(failure);
+        }
+        else
+        {
+            // The VM answers the creator once its process runs.
+            Deliver(checkedCreate.Create, checkedCreate.Creator);
+        }
+    }
+
+    /// <summary>To the VM's child, started if it has none; held while the child stops.</summary>
+    private void Deliver(object message, IActorRef sender)
+    {
+        if (Extractor.EntityId(message) is not { } id)
+        {
+            Unhandled(message);
             return;
         }
 
+        var entityMessage = Extractor.EntityMessage(message) ?? message;
+        if (_passivating.TryGetValue(id, out var held))
+        {
+            held.Add((entityMessage, sender));
+            return;
+        }
+
+        if (!_vms.TryGetValue(id, out var vm))
+        {
+            vm = StartChild(id);
+        }
+
+        vm.Tell(entityMessage, sender);
+    }
+
+    private IActorRef StartChild(string id)
+    {
         // The child's name is unique even while a removed VM of the same id is still stopping.
         var vm = Context.ActorOf(
-            VmActor.Props(id, _factory, _settings, registry: null),
+            VmActor.Props(id, _factory, _settings, _specs, Self),
             $"vm-{Uri.EscapeDataString(id)}-{++_childNumber}");
         Context.Watch(vm);
-        vm.Tell(create, Sender);
         _vms[id] = vm;
         _idsByRef[vm] = id;
+        return vm;
     }
 
-    private void OnStartFailed(VmActor.VmStartFailed failed)
+    /// <summary>A child asks to stop (its VM was removed, or never existed): as a shard does.</summary>
+    private void OnPassivate(Passivate passivate)
     {
-        if (_vms.TryGetValue(failed.VmId, out var vm) && vm.Equals(Sender))
+        if (!_idsByRef.TryGetValue(Sender, out var id) || _passivating.ContainsKey(id))
         {
-            // Forget the id before answering, so the caller can retry with a fixed spec at once.
-            _vms.Remove(failed.VmId);
-            BeginStop(vm, failed.VmId, null);
-        }
-
-        failed.Creator.Tell(failed.Failure);
-    }
-
-    private void Remove(string vmId, IActorRef replyTo)
-    {
-        if (!_vms.Remove(vmId, out var vm))
-        {
-            replyTo.Tell(NotFound(vmId));
             return;
         }
 
-        BeginStop(vm, vmId, replyTo);
-    }
-
-    private void BeginStop(IActorRef vm, string vmId, IActorRef? replyTo)
-    {
-        if (!_stopping.TryGetValue(vm, out var stopping))
-        {
-            stopping = (vmId, []);
-            _stopping[vm] = stopping;
-            Context.Stop(vm);
-        }
-
-        if (replyTo is not null)
-        {
-            stopping.RemoveWaiters.Add(replyTo);
-        }
+        _passivating[id] = [];
+        Sender.Tell(passivate.StopMessage);
     }
 
     private void OnTerminated(Terminated terminated)
     {
         var vm = terminated.ActorRef;
-        if (_stopping.Remove(vm, out var stopping))
+        if (!_idsByRef.Remove(vm, out var id))
         {
-            foreach (var waiter in stopping.RemoveWaiters)
-            {
-                waiter.Tell(new VmRemoved(stopping.VmId));
-            }
-        }
-        else if (_idsByRef.TryGetValue(vm, out var id) && _vms.TryGetValue(id, out var current) && current.Equals(vm))
-        {
-            _log.Warning("VM {0} stopped unexpectedly", id);
-            _vms.Remove(id);
+            return;
         }
 
-        _idsByRef.Remove(vm);
-        if (_stopping.Count == 0 && _vms.Count == 0)
+        _vms.Remove(id);
+        if (_passivating.Remove(id, out var held))
         {
-            foreach (var (replyTo, count) in _shutdownWaiters)
+            // What came while it stopped goes to a fresh child (a create for the same id, say).
+            foreach (var (message, sender) in held)
             {
-                AnswerShutdown(replyTo, count);
+                Deliver(message, sender);
             }
-
-            _shutdownWaiters.Clear();
-        }
-    }
-
-    private void List(IActorRef replyTo)
-    {
-        var timeout = _settings.ListTimeout;
-        var asks = _vms.Select(async pair =>
-        {
-            try
-            {
-                return await pair.Value.Ask<VmInfo>(new GetVmInfo(pair.Key), timeout).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                return new VmInfo(pair.Key, "?", VmState.Unresponsive, null, "", 0, 0, null, 0, "did not answer in time");
-            }
-        }).ToList();
-        Task.WhenAll(asks)
-            .ContinueWith(all => new ListCollected(replyTo, all.Result.OrderBy(v => v.VmId, StringComparer.Ordinal).ToArray()),
-                TaskScheduler.Default)
-            .PipeTo(Self);
-    }
-
-    private void ShutdownAllVms(IActorRef replyTo)
-    {
-        var count = _vms.Count;
-        foreach (var (id, vm) in _vms.ToList())
-        {
-            BeginStop(vm, id, null);
-        }
-
-        _vms.Clear();
-        if (_stopping.Count == 0)
-        {
-            AnswerShutdown(replyTo, count);
         }
         else
         {
-            _shutdownWaiters.Add((replyTo, count));
+            // Not asked for: like before the store, the VM is gone and its id free again.
+            _log.Warning("VM {0} stopped unexpectedly", id);
+            _ = _specs.RemoveAsync(id);
         }
     }
 
-    // Every VM is gone: the idle spare processes go too, then the answer (through the factory,
-    // which owns them).
-    private void AnswerShutdown(IActorRef replyTo, int count) =>
-        _factory.Tell(new VmFactoryActor.DropSpareProcesses(replyTo, new AllVmsShutDown(count)));
+    private async Task<ILuaActorsMessage> ListAsync()
+    {
+        var self = Self;
+        var specs = await _specs.AllAsync().ConfigureAwait(false);
+        var infos = await Task.WhenAll(specs.Values.Select(async spec =>
+        {
+            try
+            {
+                return await self.Ask<object>(new GetVmInfo(spec.VmId), _settings.ListTimeout).ConfigureAwait(false) as VmInfo
+                    ?? Unresponsive(spec, "no info");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return Unresponsive(spec, "did not answer in time");
+            }
+        })).ConfigureAwait(false);
+        return new VmList(infos.OrderBy(v => v.VmId, StringComparer.Ordinal).ToArray());
+    }
 
-    private static RequestFailed NotFound(string vmId) =>
-        new(vmId, ErrorKind.NotFound, $"no VM with id '{vmId}'");
+    private async Task<ILuaActorsMessage> RemoveAllAsync()
+    {
+        var self = Self;
+        var specs = await _specs.AllAsync().ConfigureAwait(false);
+        var removed = await Task.WhenAll(specs.Keys.Select(async id =>
+        {
+            try
+            {
+                return await self.Ask<object>(new RemoveVm(id), _settings.ListTimeout + _settings.ListTimeout).ConfigureAwait(false) is VmRemoved;
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return false;
+            }
+        })).ConfigureAwait(false);
+        return new AllVmsShutDown(removed.Count(ok => ok));
+    }
+
+    private void Collect(IActorRef replyTo, Task<ILuaActorsMessage> work) =>
+        work.PipeTo(
+            Self,
+            success: reply => new Collected(replyTo, reply),
+            failure: error => new Collected(replyTo, new RequestFailed("", ErrorKind.Stopped, error.GetBaseException().Message)));
+
+    private static VmInfo Unresponsive(VmSpec spec, string why) =>
+        new(spec.VmId, spec.Type, VmState.Unresponsive, null, "", 0, 0, null, 0, why);
 }

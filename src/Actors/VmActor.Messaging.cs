@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
-using LuaActors.Cluster;
 using LuaActors.Messages;
 using LuaActors.Messaging;
 using LuaActors.Process;
+using LuaActors.Vm;
 
 namespace LuaActors;
 
@@ -26,19 +25,13 @@ public sealed partial class VmActor
     /// <summary>The target of <c>vm.send</c> that means "my owner": C#'s ReceiveFromVmAsync takes it. No VM id has a '$'.</summary>
     private const string HostTarget = "$host";
 
-    private readonly SortedSet<string> _peers = new(StringComparer.Ordinal);
-    private readonly SortedSet<string> _topics = new(StringComparer.Ordinal);
-    private readonly Queue<string> _toHost = new();
-    private readonly List<(long WaitId, IActorRef ReplyTo)> _hostWaits = [];
-    private long _nextHostWait;
-    private VmInbox? _inbox;
-    private IActorRef? _vmRouter;
-    private long _droppedPublications;
+    private readonly VmLinks _links = new();
+    private readonly HostMailbox _toHost = new();
 
-    /// <summary>Where a <see cref="DeliverMessage"/> for another VM goes: the manager (local) or the shard region.</summary>
-    private IActorRef VmRouter => _vmRouter ??= _registry is null
-        ? Context.Parent
-        : ClusterSharding.Get(Context.System).ShardRegion(VmSharding.RegionName);
+    /// <summary>Where a <see cref="DeliverMessage"/> for another VM goes: the local manager, or the shard region.</summary>
+    private readonly IActorRef _vmRouter;
+    private VmInbox? _inbox;
+    private long _droppedPublications;
 
     private IActorRef TopicMediator => VmTopics.Get(Context.System).Mediator;
 
@@ -52,18 +45,10 @@ public sealed partial class VmActor
                 _instance.Send(answered.Answer);
             }
         });
-        Receive<HostWaitExpired>(expired =>
-        {
-            var index = _hostWaits.FindIndex(w => w.WaitId == expired.WaitId);
-            if (index >= 0)
-            {
-                _hostWaits[index].ReplyTo.Tell(new ReceivedFromVm(_vmId, null));
-                _hostWaits.RemoveAt(index);
-            }
-        });
+        Receive<HostWaitExpired>(expired => _toHost.Expire(expired.WaitId)?.Tell(new ReceivedFromVm(_vmId, null)));
     }
 
-    private void CreateInbox(VmLimits limits) => _inbox ??= new VmInbox(limits.InboxCapacity ?? _settings.InboxCapacity);
+    private void CreateInbox() => _inbox ??= new VmInbox(_limits.InboxCapacity);
 
     /// <summary>Whether <paramref name="command"/> is served by the actor alone, whatever its process is doing.</summary>
     private static bool IsMessagingCommand(IVmCommand command) =>
@@ -79,11 +64,11 @@ public sealed partial class VmActor
                     : new RequestFailed(_vmId, ErrorKind.InboxFull, $"inbox full: {_vmId} ({_inbox!.Capacity} messages)"));
                 break;
             case LinkPeer link when link.PeerId.Length > 0:
-                _peers.Add(link.PeerId);
+                _links.Link(link.PeerId);
                 sender.Tell(new PeerLinked(_vmId, link.PeerId));
                 break;
             case UnlinkPeer unlink:
-                _peers.Remove(unlink.PeerId);
+                _links.Unlink(unlink.PeerId);
                 sender.Tell(new PeerUnlinked(_vmId, unlink.PeerId));
                 break;
             case SubscribeTopic subscribe when subscribe.Topic.Length > 0:
@@ -97,7 +82,7 @@ public sealed partial class VmActor
                     failure: error => TopicFailure(unsubscribe.Topic, error));
                 break;
             case ReceiveFromVm receive when receive.WaitMs >= 0:
-                if (_toHost.TryDequeue(out var json))
+                if (_toHost.TryTake(out var json))
                 {
                     sender.Tell(new ReceivedFromVm(_vmId, json));
                 }
@@ -107,9 +92,8 @@ public sealed partial class VmActor
                 }
                 else
                 {
-                    var waitId = ++_nextHostWait;
-                    _hostWaits.Add((waitId, sender));
-                    Timers.StartSingleTimer("host-wait-" + waitId, new HostWaitExpired(waitId), TimeSpan.FromMilliseconds(receive.WaitMs));
+                    var waitId = _toHost.Wait(sender);
+                    Timers.StartSingleTimer(HostWaitTimer(waitId), new HostWaitExpired(waitId), TimeSpan.FromMilliseconds(receive.WaitMs));
                 }
 
                 break;
@@ -137,7 +121,7 @@ public sealed partial class VmActor
 
     private void OnPublished(MessagePublished published)
     {
-        if (_inbox is null || !_topics.Contains(published.Topic))
+        if (_inbox is null || !_links.IsSubscribed(published.Topic))
         {
             return;
         }
@@ -195,7 +179,7 @@ public sealed partial class VmActor
         switch (call.Op)
         {
             case "send" when call.Name == HostTarget:
-                _instance!.Send(ToHost(call));
+                _instance!.Send(ToHost(call.CallId, call.ValueJson));
                 break;
             case "send":
                 Deliver(call.Name, call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.CallId, answer)));
@@ -214,7 +198,7 @@ public sealed partial class VmActor
                 Unsubscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, MessageFrames.Ok(call.CallId)), failure: Failed);
                 break;
             case "peers":
-                _instance!.Send(MessageFrames.Ok(call.CallId, JsonSerializer.Serialize(_peers)));
+                _instance!.Send(MessageFrames.Ok(call.CallId, JsonSerializer.Serialize(_links.Peers)));
                 break;
             default:
                 _instance!.Send(MessageFrames.Error(call.CallId, $"unknown messaging call '{call.Op}'"));
@@ -223,34 +207,36 @@ public sealed partial class VmActor
     }
 
     /// <summary>A value for the VM's owner: to the oldest waiting ReceiveFromVm, else queued (bounded like the inbox).</summary>
-    private byte[] ToHost(MessageCall call)
+    private byte[] ToHost(uint callId, string valueJson)
     {
-        if (_hostWaits.Count > 0)
+        if (!OfferToHost(valueJson))
         {
-            var (waitId, replyTo) = _hostWaits[0];
-            _hostWaits.RemoveAt(0);
-            Timers.Cancel("host-wait-" + waitId);
-            replyTo.Tell(new ReceivedFromVm(_vmId, call.ValueJson));
-            return MessageFrames.Ok(call.CallId);
+            return MessageFrames.Error(callId, $"host inbox full: {_vmId} ({_inbox!.Capacity} messages nobody took with ReceiveFromVmAsync)");
         }
 
-        if (_toHost.Count >= _inbox!.Capacity)
-        {
-            return MessageFrames.Error(call.CallId, $"host inbox full: {_vmId} ({_inbox.Capacity} messages nobody took with ReceiveFromVmAsync)");
-        }
-
-        _toHost.Enqueue(call.ValueJson);
-        return MessageFrames.Ok(call.CallId);
+        return MessageFrames.Ok(callId);
     }
+
+    /// <summary>False when the owner's queue is full (as many values as the inbox holds).</summary>
+    private bool OfferToHost(string valueJson)
+    {
+        if (_toHost.Offer(valueJson, _inbox?.Capacity ?? _settings.InboxCapacity, out var queued) is { } wait)
+        {
+            Timers.Cancel(HostWaitTimer(wait.WaitId));
+            wait.ReplyTo.Tell(new ReceivedFromVm(_vmId, valueJson));
+        }
+
+        return queued;
+    }
+
+    private static string HostWaitTimer(long waitId) => "host-wait-" + waitId;
 
     private void FailHostWaits(RequestFailed failure)
     {
-        foreach (var (_, replyTo) in _hostWaits)
+        foreach (var replyTo in _toHost.DropWaits())
         {
             replyTo.Tell(failure);
         }
-
-        _hostWaits.Clear();
     }
 
     private RequestFailed TopicFailure(string topic, Exception error) =>
@@ -268,7 +254,7 @@ public sealed partial class VmActor
         var timeout = _settings.SendTimeout;
         try
         {
-            return await VmRouter.Ask<object>(new DeliverMessage(target, valueJson, _vmId), timeout).ConfigureAwait(false) switch
+            return await _vmRouter.Ask<object>(new DeliverMessage(target, valueJson, _vmId), timeout).ConfigureAwait(false) switch
             {
                 MessageAccepted => (true, ""),
                 RequestFailed { Kind: ErrorKind.NotFound } => (false, $"unknown target '{target}'"),
@@ -286,7 +272,7 @@ public sealed partial class VmActor
     /// <summary>Sends to every peer; all or an error naming each peer that did not take it (the others did).</summary>
     private async Task<(bool Ok, string Text)> Broadcast(string valueJson)
     {
-        var peers = _peers.ToArray();
+        var peers = _links.Peers.ToArray();
         var answers = await Task.WhenAll(peers.Select(peer => Deliver(peer, valueJson)).ToList()).ConfigureAwait(false);
         var failures = answers.Where(a => !a.Ok).Select(a => a.Text).ToArray();
         return failures.Length == 0
@@ -296,13 +282,13 @@ public sealed partial class VmActor
 
     private Task Subscribe(string topic)
     {
-        _topics.Add(topic);
+        _links.Subscribe(topic);
         return TopicMediator.Ask<SubscribeAck>(new Subscribe(VmTopics.Key(topic), Self), _settings.SendTimeout);
     }
 
     private Task Unsubscribe(string topic)
     {
-        _topics.Remove(topic);
+        _links.Unsubscribe(topic);
         return TopicMediator.Ask<UnsubscribeAck>(new Unsubscribe(VmTopics.Key(topic), Self), _settings.SendTimeout);
     }
 
@@ -312,23 +298,23 @@ public sealed partial class VmActor
     /// </summary>
     private void HandMessagingOver()
     {
-        if (_registry is null || _inbox is null)
+        if (_inbox is null)
         {
             return;
         }
 
-        var region = VmRouter;
+        var region = _vmRouter;
         while (_inbox.TryTake(out var message))
         {
             region.Tell(message);
         }
 
-        foreach (var peer in _peers)
+        foreach (var peer in _links.Peers)
         {
             region.Tell(new LinkPeer(_vmId, peer));
         }
 
-        foreach (var topic in _topics)
+        foreach (var topic in _links.Topics)
         {
             region.Tell(new SubscribeTopic(_vmId, topic));
         }

@@ -9,6 +9,7 @@ using LuaActors.Messages;
 using LuaActors.Messaging;
 using LuaActors.Networking;
 using LuaActors.Process;
+using LuaActors.Vm;
 
 namespace LuaActors;
 
@@ -133,11 +134,11 @@ public sealed partial class VmActor
             return;
         }
 
-        Write(Frame.Ops.Execute, PendingKind.Serve, sender, _timeoutMs, $"{_timeoutMs} 0\n",
-            VmNetworking.ServeCode(start.Host, start.Port), input: start.Host);
+        Write(RequestKind.Serve, sender, _limits.TimeoutMs,
+            id => HostFrames.Execute(id, _limits.TimeoutMs, 0, VmNetworking.ServeCode(start.Host, start.Port)), input: start.Host);
     }
 
-    private void OnServeReply(Pending request, ILuaActorsMessage reply)
+    private void OnServeReply(PendingRequest request, ILuaActorsMessage reply)
     {
         if (reply is Executed executed && BoundPort(executed.ValuesJson) is { } port)
         {
@@ -159,12 +160,12 @@ public sealed partial class VmActor
     {
         foreach (var (host, port) in _servers)
         {
-            Write(Frame.Ops.Execute, PendingKind.RestoreServer, Self, _timeoutMs, $"{_timeoutMs} 0\n",
-                VmNetworking.ServeCode(host, port), input: port.ToString(CultureInfo.InvariantCulture));
+            Write(RequestKind.RestoreServer, Self, _limits.TimeoutMs,
+                id => HostFrames.Execute(id, _limits.TimeoutMs, 0, VmNetworking.ServeCode(host, port)), input: port.ToString(CultureInfo.InvariantCulture));
         }
     }
 
-    private void OnServerRestored(Pending request, ILuaActorsMessage reply)
+    private void OnServerRestored(PendingRequest request, ILuaActorsMessage reply)
     {
         if (reply is Executed)
         {
@@ -179,21 +180,8 @@ public sealed partial class VmActor
         TellHost(JsonSerializer.Serialize(new Dictionary<string, object> { ["server"] = port, ["closed"] = "not restored after a restart: " + why }));
     }
 
-    /// <summary>A value for the VM's owner (ReceiveFromVmAsync), as if the VM had sent it to '$host'.</summary>
-    private void TellHost(string json)
-    {
-        if (_hostWaits.Count > 0)
-        {
-            var (waitId, replyTo) = _hostWaits[0];
-            _hostWaits.RemoveAt(0);
-            Timers.Cancel("host-wait-" + waitId);
-            replyTo.Tell(new ReceivedFromVm(_vmId, json));
-        }
-        else if (_toHost.Count < (_inbox?.Capacity ?? _settings.InboxCapacity))
-        {
-            _toHost.Enqueue(json);
-        }
-    }
+    /// <summary>A value for the VM's owner (ReceiveFromVmAsync), as if the VM had sent it to '$host' (dropped when full).</summary>
+    private void TellHost(string json) => OfferToHost(json);
 
     private static int? BoundPort(string valuesJson)
     {

@@ -10,11 +10,11 @@ namespace LuaActors;
 /// <summary>
 /// Turns a VM spec into the backend of its type. Types are the entries of
 /// <c>luaactors.vm-types</c>; each names a backend kind (<c>process</c>, <c>xcpng-stub</c>), so a
-/// new interpreter is configuration. Also the one place a spec is validated.
+/// new interpreter is configuration. It takes specs the manager has validated (<see cref="Vm.VmSpecRules"/>).
 /// </summary>
 public sealed class VmFactoryActor : ReceiveActor
 {
-    /// <summary>Validate <see cref="Spec"/> and build its backend.</summary>
+    /// <summary>Build the backend of <see cref="Spec"/>'s type (the spec's own rules were checked by the manager).</summary>
     public sealed record ResolveBackend(VmSpec Spec);
 
     /// <summary>The reply to <see cref="ResolveBackend"/> when the spec is good (else a <see cref="RequestFailed"/>).</summary>
@@ -71,11 +71,6 @@ public sealed class VmFactoryActor : ReceiveActor
 
     private object Resolve(VmSpec spec)
     {
-        if (ValidateSpec(spec) is { } problem)
-        {
-            return new RequestFailed(spec.VmId ?? "", ErrorKind.InvalidSpec, problem);
-        }
-
         var typeConfig = _types.HasPath(spec.Type) ? _types.GetConfig(spec.Type) : null;
         if (typeConfig is null)
         {
@@ -150,29 +145,5 @@ public sealed class VmFactoryActor : ReceiveActor
                 throw new ConfigurationException(
                     $"luaactors.vm-types.{spec.Type}.backend is '{kind}'; known backends: process, xcpng-stub");
         }
-    }
-
-    /// <summary>Checks what does not depend on the type: the id and the limits.</summary>
-    public static string? ValidateSpec(VmSpec spec)
-    {
-        if (VmId.Problem(spec.VmId) is { } badId)
-        {
-            return badId;
-        }
-
-        if (string.IsNullOrWhiteSpace(spec.Type))
-        {
-            return "the VM type is empty";
-        }
-
-        var limits = spec.Limits ?? VmLimits.Default;
-        return limits switch
-        {
-            { TimeoutMs: <= 0 } => $"TimeoutMs must be positive (got {limits.TimeoutMs})",
-            { MemoryMb: <= 0 or > 1 << 20 } => $"MemoryMb must be between 1 and {1 << 20} (got {limits.MemoryMb})",
-            { OutputCapBytes: < 0 } => $"OutputCapBytes must not be negative (got {limits.OutputCapBytes})",
-            { InboxCapacity: <= 0 } => $"InboxCapacity must be positive (got {limits.InboxCapacity})",
-            _ => null,
-        };
     }
 }

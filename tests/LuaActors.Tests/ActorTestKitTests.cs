@@ -19,7 +19,7 @@ public sealed class ActorTestKitTests() : LuaActorsTestKit("akka.loglevel = WARN
         // WithLuaActors started the undelivered-requests actor; this VM actor has a factory of its own.
         var settings = VmSettings.From(Sys.Settings.Config);
         var factory = Sys.ActorOf(VmFactoryActor.Props(Sys.Settings.Config));
-        var vm = Sys.ActorOf(VmActor.Props("tk-gone", factory, settings, registry: null));
+        var vm = Sys.ActorOf(VmActor.Props("tk-gone", factory, settings, new Vm.InMemoryVmSpecStore(), ActorRefs.Nobody));
         vm.Tell(new CreateVm(VmSpec.Basic("tk-gone")), TestActor);
         await ExpectMsgAsync<VmCreated>(TimeSpan.FromSeconds(20));
         Watch(vm);

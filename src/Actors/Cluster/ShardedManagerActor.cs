@@ -4,12 +4,13 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using LuaActors.Vm;
 
 namespace LuaActors.Cluster;
 
 /// <summary>
 /// The manager of one cluster node. VMs are entities of the shard region "vm", so every
-/// command works from any node for a VM on any node; specs live in the <see cref="VmRegistry"/>,
+/// command works from any node for a VM on any node; specs live in the <see cref="VmRegistry"/> (an <see cref="IVmSpecStore"/>),
 /// so a VM that sharding starts elsewhere rebuilds itself. One per node; any of them will do.
 /// </summary>
 public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
@@ -64,7 +65,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     private readonly IActorRef _region;
     private readonly IActorRef _factory;
-    private readonly VmRegistry _registry;
+    private readonly IVmSpecStore _registry;
     private readonly VmSettings _settings;
     private readonly TimeSpan _placementWait;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -78,7 +79,7 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private long _sends;
     private int _upMembersPlaced;
 
-    public ShardedManagerActor(IActorRef region, IActorRef factory, VmRegistry registry, VmSettings settings, TimeSpan placementWait)
+    public ShardedManagerActor(IActorRef region, IActorRef factory, IVmSpecStore registry, VmSettings settings, TimeSpan placementWait)
     {
         _region = region;
         _factory = factory;
@@ -163,21 +164,15 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
-    public static Props Props(IActorRef region, IActorRef factory, VmRegistry registry, VmSettings settings, TimeSpan placementWait) =>
+    public static Props Props(IActorRef region, IActorRef factory, IVmSpecStore registry, VmSettings settings, TimeSpan placementWait) =>
         Akka.Actor.Props.Create(() => new ShardedManagerActor(region, factory, registry, settings, placementWait));
 
     private void Create(CreateVm create, IActorRef creator)
     {
         var id = create.Spec.VmId ?? "";
-        if (VmFactoryActor.ValidateSpec(create.Spec) is { } problem)
+        if (VmCreation.Check(create, _limits) is { } refused)
         {
-            creator.Tell(new RequestFailed(id, ErrorKind.InvalidSpec, problem));
-            return;
-        }
-
-        if (_limits.CheckRequest(create) is { } tooLarge)
-        {
-            creator.Tell(tooLarge);
+            creator.Tell(refused);
             return;
         }
 
@@ -187,34 +182,18 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
             return;
         }
 
-        RegisterAsync(create, creator).PipeTo(
+        // Then sharding places the VM (OnCreateChecked).
+        RegisterAsync(create).PipeTo(
             Self,
+            success: failure => new CreateChecked(create, creator, failure),
             failure: error => new CreateChecked(create, creator,
                 new RequestFailed(id, ErrorKind.Stopped, "the VM registry did not answer: " + error.GetBaseException().Message)));
     }
 
-    /// <summary>
-    /// Refuses a bad spec (type, config: checked by this node's factory) or a duplicate, writes
-    /// the spec to a majority, then lets sharding place the VM.
-    /// </summary>
-    private async Task<CreateChecked> RegisterAsync(CreateVm create, IActorRef creator)
-    {
-        if (await _factory.Ask<object>(new VmFactoryActor.ResolveBackend(create.Spec), _settings.ListTimeout).ConfigureAwait(false)
-            is RequestFailed refused)
-        {
-            return new CreateChecked(create, creator, refused);
-        }
-
-        await WaitForEveryRegionAsync().ConfigureAwait(false);
-        if (await _registry.FindAsync(create.VmId).ConfigureAwait(false) is not null)
-        {
-            return new CreateChecked(create, creator,
-                new RequestFailed(create.VmId, ErrorKind.AlreadyExists, $"a VM with id '{create.VmId}' already exists"));
-        }
-
-        await _registry.PutAsync(create.Spec).ConfigureAwait(false);
-        return new CreateChecked(create, creator, null);
-    }
+    /// <summary>Refuses a bad type (this node's factory) or a duplicate, writes the spec to a majority.</summary>
+    private async Task<RequestFailed?> RegisterAsync(CreateVm create) =>
+        await VmCreation.ResolveTypeAsync(create, _factory, _settings.ListTimeout).ConfigureAwait(false)
+            ?? await VmCreation.RegisterAsync(create, _registry, WaitForEveryRegionAsync).ConfigureAwait(false);
 
     private void OnCreateChecked(CreateChecked checkedCreate)
     {

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using LuaActors.Messages;
+using LuaActors.Vm;
 
 namespace LuaActors.Cluster;
 
@@ -10,7 +11,7 @@ namespace LuaActors.Cluster;
 /// read and written with majority consistency. A VM entity that sharding starts anywhere — after
 /// a rebalance, a hand-over or a node loss — rebuilds itself from its spec here.
 /// </summary>
-public sealed class VmRegistry
+public sealed class VmRegistry : IVmSpecStore
 {
     private static readonly LWWDictionaryKey<string, VmSpec> Key = new("luaactors-vm-specs");
 

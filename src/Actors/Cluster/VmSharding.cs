@@ -19,7 +19,7 @@ public static class VmSharding
         var shardingSettings = ClusterShardingSettings.Create(system);
         var region = sharding.Start(
             RegionName,
-            vmId => VmActor.Props(vmId, factory, settings, registry),
+            vmId => VmActor.Props(vmId, factory, settings, registry, sharding.ShardRegion(RegionName)),
             shardingSettings,
             new VmMessageExtractor(cluster.GetInt("number-of-shards")),
             sharding.DefaultShardAllocationStrategy(shardingSettings),
