@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -8,6 +7,7 @@ using LuaActors.Cluster;
 using LuaActors.Configuration;
 using LuaActors.Messages;
 using LuaActors.Process;
+using LuaActors.Protocol;
 
 namespace LuaActors;
 
@@ -376,7 +376,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (IsMessagingCommand(command) && _spec is not null && _state is VmState.Running or VmState.Starting or VmState.Restarting)
+        if (command is IVmMessagingCommand && _spec is not null && _state is VmState.Running or VmState.Starting or VmState.Restarting)
         {
             // The inbox, peers and topics are the actor's: a (re)starting process does not hold them up.
             HandleMessaging(command, sender);
@@ -425,14 +425,16 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
 
                 var timeout = execute.TimeoutMs ?? _timeoutMs;
                 var memoryKb = execute.MemoryMb is { } mb ? Math.Min(mb * 1024L, _memoryBytes / 1024) : 0;
-                var op = execute.Mode == ExecuteMode.Repl ? Frame.Ops.Eval : Frame.Ops.Execute;
-                Write(op, PendingKind.Execute, sender, timeout, $"{timeout} {memoryKb}\n", execute.Code);
+                var frame = execute.Mode == ExecuteMode.Repl
+                    ? HostFrames.Eval(NextId(), timeout, memoryKb, execute.Code)
+                    : HostFrames.Execute(NextId(), timeout, memoryKb, execute.Code);
+                Write(frame, PendingKind.Execute, sender, timeout);
                 break;
             case PingVm:
-                Write(Frame.Ops.Ping, PendingKind.Ping, sender, _timeoutMs);
+                Write(HostFrames.Ping(NextId()), PendingKind.Ping, sender, _timeoutMs);
                 break;
             case ResetVm:
-                Write(Frame.Ops.Reset, PendingKind.Reset, sender, _timeoutMs);
+                Write(HostFrames.Reset(NextId()), PendingKind.Reset, sender, _timeoutMs);
                 break;
             case RemoveVm:
                 OnRemove(sender);
@@ -470,14 +472,14 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             case SendSessionInput input:
                 sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, $"session '{input.SessionId}' is not attached to VM '{_vmId}'"));
                 break;
-            case var messaging when IsMessagingCommand(messaging):
+            case IVmMessagingCommand messaging:
                 HandleMessaging(messaging, sender);
                 break;
             case InterruptSession interrupt:
                 // Stops the session's chunk if it is in the VM (running or queued there); a no-op otherwise.
                 foreach (var pending in _pending.Where(p => p.Kind == PendingKind.SessionInput && p.SessionId == interrupt.SessionId))
                 {
-                    _instance!.Send(Frame.Encode(Frame.Ops.Interrupt, pending.Id, ReadOnlySpan<byte>.Empty));
+                    _instance!.Send(HostFrames.Interrupt(pending.Id));
                 }
 
                 break;
@@ -488,14 +490,12 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Write(
-        byte op, PendingKind kind, IActorRef replyTo, int timeoutMs, string preamble = "", string body = "",
-        string? sessionId = null, string? input = null)
+    private uint NextId() => ++_nextId;
+
+    /// <summary>Sends request <paramref name="frame"/> (its id from <see cref="NextId"/>) and expects its reply next in line.</summary>
+    private void Write(HostFrame frame, PendingKind kind, IActorRef replyTo, int timeoutMs, string? sessionId = null, string? input = null)
     {
-        var id = ++_nextId;
-        var frame = preamble.Length == 0 && body.Length == 0
-            ? Frame.Encode(op, id, ReadOnlySpan<byte>.Empty)
-            : Frame.Encode(op, id, preamble, body);
+        var id = frame.Id;
         if (_pending.Count == 0)
         {
             _headStartedAt = Stopwatch.GetTimestamp();
@@ -550,21 +550,17 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var limits = $"timeout_ms={_timeoutMs}\nmemory_kb={_memoryBytes / 1024}\noutput_cap={_outputCap}\nresult_cap={_sizeLimits.MaxResultSize}\nrep_cap={_settings.StringRepCapBytes}\nvm_id={_vmId}\n";
-        if (_spec!.Networking)
-        {
-            limits += _settings.Networking.LimitLines();
-        }
-
-        Write(Frame.Ops.Limits, PendingKind.Limits, Self, _timeoutMs, limits);
+        var limits = new HostLimits(_timeoutMs, _memoryBytes / 1024, _outputCap, _sizeLimits.MaxResultSize, _settings.StringRepCapBytes, _vmId,
+            _spec!.Networking ? _settings.Networking.WireLimits() : null);
+        Write(HostFrames.Limits(NextId(), limits), PendingKind.Limits, Self, _timeoutMs);
         if (!string.IsNullOrEmpty(_spec!.InitScript))
         {
-            Write(Frame.Ops.Execute, PendingKind.Init, Self, _timeoutMs, "0 0\n", _spec!.InitScript);
+            Write(HostFrames.Execute(NextId(), 0, 0, _spec!.InitScript), PendingKind.Init, Self, _timeoutMs);
         }
 
         RestoreServers();
 
-        Write(Frame.Ops.Ping, PendingKind.Ready, Self, _timeoutMs);
+        Write(HostFrames.Ping(NextId()), PendingKind.Ready, Self, _timeoutMs);
     }
 
     private void OnInstanceStartFailed(InstanceStartFailed failed)
@@ -620,40 +616,40 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         {
             case PendingKind.Execute:
                 // Too big a reply would be dropped on its way to another node: TooLarge instead, here too.
-                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
+                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, frame.ToMessage(_vmId)));
                 break;
             case PendingKind.Ping:
-                head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok
-                    ? new VmPong(_vmId, Encoding.UTF8.GetString(frame.Payload.Span))
-                    : Replies.FromExecution(_vmId, frame));
+                head.ReplyTo.Tell(frame is OkReply pong
+                    ? new VmPong(_vmId, pong.Text)
+                    : frame.ToMessage(_vmId));
                 break;
             case PendingKind.Reset:
-                if (frame.Op == Frame.Ops.Ok)
+                if (frame is OkReply)
                 {
                     // The reset closed every socket: no listener is left to register or to restore.
                     ForgetListeners();
                     _servers.Clear();
                 }
 
-                head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok ? new VmWasReset(_vmId) : Replies.FromExecution(_vmId, frame));
+                head.ReplyTo.Tell(frame is OkReply ? new VmWasReset(_vmId) : frame.ToMessage(_vmId));
                 break;
             case PendingKind.Serve:
-                OnServeReply(head, Replies.FromExecution(_vmId, frame));
+                OnServeReply(head, frame.ToMessage(_vmId));
                 break;
             case PendingKind.RestoreServer:
-                OnServerRestored(head, Replies.FromExecution(_vmId, frame));
+                OnServerRestored(head, frame.ToMessage(_vmId));
                 break;
-            case PendingKind.Limits when frame.Op != Frame.Ops.Ok:
-                LoseInstance("the VM refused its limits: " + Replies.Describe(_vmId, frame));
+            case PendingKind.Limits when frame is not OkReply:
+                LoseInstance("the VM refused its limits: " + frame.Describe());
                 break;
-            case PendingKind.Init when frame.Op != Frame.Ops.Ok && frame.Op != Frame.Ops.Result:
-                OnInitFailed(Replies.FromExecution(_vmId, frame));
+            case PendingKind.Init when frame is not (OkReply or ResultReply):
+                OnInitFailed(frame.ToMessage(_vmId));
                 break;
             case PendingKind.Ready:
                 OnReady();
                 break;
             case PendingKind.SessionInput:
-                OnSessionInputEvaluated(head, _sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
+                OnSessionInputEvaluated(head, _sizeLimits.CheckReply(_vmId, frame.ToMessage(_vmId)));
                 break;
         }
 
@@ -664,21 +660,24 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Frames the VM sends on its own, at any time (docs/protocol.md §11): never replies to a request.</summary>
-    private bool OnVmInitiatedFrame(Frame frame)
+    private bool OnVmInitiatedFrame(VmFrame frame)
     {
-        switch (frame.Op)
+        switch (frame)
         {
-            case Frame.Ops.Want:
-                OnWant(frame);
+            case WantMessage want:
+                OnWant(want);
                 return true;
-            case Frame.Ops.Unwant:
-                OnUnwant(frame);
+            case UnwantMessage unwant:
+                OnUnwant(unwant);
                 return true;
-            case Frame.Ops.Message:
-                OnMessageCall(frame);
+            case MessageCall call:
+                OnMessageCall(call);
                 return true;
-            case Frame.Ops.TaskEvent:
-                _log.Info("VM {0} background task {1}: {2}", _vmId, frame.Id, Encoding.UTF8.GetString(frame.Payload.Span));
+            case TaskEvent task:
+                _log.Info("VM {0} background task {1}: {2}", _vmId, task.Id, task.Describe());
+                return true;
+            case MalformedFrame { Op: FrameOp.Want or FrameOp.Unwant or FrameOp.Message or FrameOp.TaskEvent } malformed:
+                LoseInstance("protocol error: " + malformed.Describe());
                 return true;
             default:
                 return false;
@@ -891,7 +890,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         // Like lua -i: the lines of an unfinished chunk are read again with the next line.
         var chunk = session.Unfinished.Length > 0 ? session.Unfinished + "\n" + line : line;
         session.Evaluating = true;
-        Write(Frame.Ops.Eval, PendingKind.SessionInput, sender, _timeoutMs, $"{_timeoutMs} 0\n", chunk, sessionId, chunk);
+        Write(HostFrames.Eval(NextId(), _timeoutMs, 0, chunk), PendingKind.SessionInput, sender, _timeoutMs, sessionId, chunk);
     }
 
     private void OnSessionInputEvaluated(Pending request, ILuaActorsMessage reply)
