@@ -676,7 +676,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
             case TaskEvent task:
                 _log.Info("VM {0} background task {1}: {2}", _vmId, task.Id, task.Describe());
                 return true;
-            case MalformedFrame { Op: FrameOp.Want or FrameOp.Unwant or FrameOp.Message or FrameOp.TaskEvent } malformed:
+            case MalformedFrame malformed when malformed.Op.IsVmInitiated():
                 LoseInstance("protocol error: " + malformed.Describe());
                 return true;
             default:

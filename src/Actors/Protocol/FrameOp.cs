@@ -27,3 +27,11 @@ public enum FrameOp : byte
     Message = (byte)'M',
     TaskEvent = (byte)'T',
 }
+
+/// <summary>What kind of frame an op starts.</summary>
+public static class FrameOps
+{
+    /// <summary>The frames a VM sends on its own, at any time (docs/protocol.md §11.1): never the reply to a request.</summary>
+    public static bool IsVmInitiated(this FrameOp op) =>
+        op is FrameOp.Want or FrameOp.Unwant or FrameOp.Message or FrameOp.TaskEvent;
+}

@@ -188,5 +188,13 @@ public sealed class VmFramesTests
         Assert.Equal(ErrorKind.Protocol, Assert.IsType<RequestFailed>(new OkReply(1, "").ToMessage("vm1")).Kind);
     }
 
+    [Fact]
+    public void Only_w_u_m_t_are_frames_the_vm_sends_on_its_own()
+    {
+        Assert.Equal(
+            [FrameOp.Message, FrameOp.TaskEvent, FrameOp.Unwant, FrameOp.Want],
+            Enum.GetValues<FrameOp>().Where(op => op.IsVmInitiated()).Order());
+    }
+
     private static VmFrame Decode(string documented) => VmFrames.Decode(WireText.Bytes(documented));
 }
