@@ -2,6 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
+using LuaActors.Protocol;
 using LuaActors.Messages;
 using LuaActors.Messaging;
 using LuaActors.Process;
@@ -18,7 +19,7 @@ namespace LuaActors;
 public sealed partial class VmActor
 {
     /// <summary>The answer to a messaging call of process <see cref="Generation"/>, ready to send as an <c>A</c> frame.</summary>
-    private sealed record MessageCallAnswered(int Generation, byte[] Answer);
+    private sealed record MessageCallAnswered(int Generation, HostFrame Answer);
 
     private sealed record HostWaitExpired(long WaitId);
 
@@ -51,8 +52,6 @@ public sealed partial class VmActor
     private void CreateInbox() => _inbox ??= new VmInbox(_limits.InboxCapacity);
 
     /// <summary>Whether <paramref name="command"/> is served by the actor alone, whatever its process is doing.</summary>
-    private static bool IsMessagingCommand(IVmCommand command) =>
-        command is DeliverMessage or LinkPeer or UnlinkPeer or SubscribeTopic or UnsubscribeTopic or ReceiveFromVm;
 
     private void HandleMessaging(IVmCommand command, IActorRef sender)
     {
@@ -113,7 +112,7 @@ public sealed partial class VmActor
 
         if (waitId is { } id)
         {
-            _instance!.Send(MessageFrames.Deliver(id, message));
+            _instance!.Send(HostFrames.Deliver(id, message.From, message.Topic, message.ValueJson));
         }
 
         return true;
@@ -135,29 +134,24 @@ public sealed partial class VmActor
     }
 
     /// <summary>A wait (<c>W</c>), an abandoned wait (<c>U</c>) or a messaging call (<c>M</c>) from the VM.</summary>
-    private void OnWant(Frame frame)
+    private void OnWant(WantMessage frame)
     {
         if (_inbox!.Want(frame.Id) is { } message)
         {
-            _instance!.Send(MessageFrames.Deliver(frame.Id, message));
+            _instance!.Send(HostFrames.Deliver(frame.Id, message.From, message.Topic, message.ValueJson));
         }
     }
 
-    private void OnUnwant(Frame frame)
+    private void OnUnwant(UnwantMessage frame)
     {
         if (_inbox!.Unwant(frame.Id))
         {
-            _instance!.Send(MessageFrames.Deliver(frame.Id, null));
+            _instance!.Send(HostFrames.NoMessage(frame.Id));
         }
     }
 
-    private void OnMessageCall(Frame frame)
+    private void OnMessageCall(MessageCall call)
     {
-        if (MessageFrames.ParseCall(frame) is not { } call)
-        {
-            LoseInstance("protocol error: a malformed M frame");
-            return;
-        }
 
         if (OnNetworkCall(call))
         {
@@ -169,52 +163,52 @@ public sealed partial class VmActor
         if (call.Op is "send" or "broadcast" or "publish"
             && _sizeLimits.CheckRequest(new DeliverMessage(call.Name, call.ValueJson, _vmId)) is { } tooLarge)
         {
-            _instance!.Send(MessageFrames.Error(call.CallId, $"too large: {tooLarge.Message}"));
+            _instance!.Send(HostFrames.AnswerError(call.Id, $"too large: {tooLarge.Message}"));
             return;
         }
 
         var generation = _generation;
         MessageCallAnswered Failed(Exception error) =>
-            new(generation, MessageFrames.Error(call.CallId, $"topic '{call.Name}': {error.GetBaseException().Message}"));
+            new(generation, HostFrames.AnswerError(call.Id, $"topic '{call.Name}': {error.GetBaseException().Message}"));
         switch (call.Op)
         {
             case "send" when call.Name == HostTarget:
-                _instance!.Send(ToHost(call.CallId, call.ValueJson));
+                _instance!.Send(ToHost(call.Id, call.ValueJson));
                 break;
             case "send":
-                Deliver(call.Name, call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.CallId, answer)));
+                Deliver(call.Name, call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.Id, answer)));
                 break;
             case "broadcast":
-                Broadcast(call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.CallId, answer)));
+                Broadcast(call.ValueJson).PipeTo(Self, success: answer => new MessageCallAnswered(generation, Answer(call.Id, answer)));
                 break;
             case "publish":
                 TopicMediator.Tell(new Publish(VmTopics.Key(call.Name), new MessagePublished(call.Name, call.ValueJson, _vmId)));
-                _instance!.Send(MessageFrames.Ok(call.CallId));
+                _instance!.Send(HostFrames.AnswerOk(call.Id));
                 break;
             case "subscribe":
-                Subscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, MessageFrames.Ok(call.CallId)), failure: Failed);
+                Subscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, HostFrames.AnswerOk(call.Id)), failure: Failed);
                 break;
             case "unsubscribe":
-                Unsubscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, MessageFrames.Ok(call.CallId)), failure: Failed);
+                Unsubscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, HostFrames.AnswerOk(call.Id)), failure: Failed);
                 break;
             case "peers":
-                _instance!.Send(MessageFrames.Ok(call.CallId, JsonSerializer.Serialize(_links.Peers)));
+                _instance!.Send(HostFrames.AnswerOk(call.Id, JsonSerializer.Serialize(_links.Peers)));
                 break;
             default:
-                _instance!.Send(MessageFrames.Error(call.CallId, $"unknown messaging call '{call.Op}'"));
+                _instance!.Send(HostFrames.AnswerError(call.Id, $"unknown messaging call '{call.Op}'"));
                 break;
         }
     }
 
     /// <summary>A value for the VM's owner: to the oldest waiting ReceiveFromVm, else queued (bounded like the inbox).</summary>
-    private byte[] ToHost(uint callId, string valueJson)
+    private HostFrame ToHost(uint callId, string valueJson)
     {
         if (!OfferToHost(valueJson))
         {
-            return MessageFrames.Error(callId, $"host inbox full: {_vmId} ({_inbox!.Capacity} messages nobody took with ReceiveFromVmAsync)");
+            return HostFrames.AnswerError(callId, $"host inbox full: {_vmId} ({_inbox!.Capacity} messages nobody took with ReceiveFromVmAsync)");
         }
 
-        return MessageFrames.Ok(callId);
+        return HostFrames.AnswerOk(callId);
     }
 
     /// <summary>False when the owner's queue is full (as many values as the inbox holds).</summary>
@@ -242,8 +236,8 @@ public sealed partial class VmActor
     private RequestFailed TopicFailure(string topic, Exception error) =>
         new(_vmId, ErrorKind.Overloaded, $"the topic mediator did not confirm '{topic}': {error.GetBaseException().Message}");
 
-    private static byte[] Answer(uint callId, (bool Ok, string Text) answer) =>
-        answer.Ok ? MessageFrames.Ok(callId, answer.Text) : MessageFrames.Error(callId, answer.Text);
+    private static HostFrame Answer(uint callId, (bool Ok, string Text) answer) =>
+        answer.Ok ? HostFrames.AnswerOk(callId, answer.Text) : HostFrames.AnswerError(callId, answer.Text);
 
     /// <summary>
     /// Asks <paramref name="target"/>'s actor to take the value; the text is a Lua error message on

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
+using LuaActors.Protocol;
 using LuaActors.Api;
 using LuaActors.Configuration;
 using LuaActors.Messages;
@@ -39,14 +40,14 @@ public sealed partial class VmActor
         {
             if (registered.Generation == _generation && _instance is not null && registered.Failure is null)
             {
-                _instance.Send(MessageFrames.Ok(registered.CallId));
+                _instance.Send(HostFrames.AnswerOk(registered.CallId));
                 return;
             }
 
             if (registered.Generation == _generation && _instance is not null)
             {
                 // The VM closes the listener: nobody could reach it.
-                _instance.Send(MessageFrames.Error(registered.CallId, "the listener registry failed: " + registered.Failure));
+                _instance.Send(HostFrames.AnswerError(registered.CallId, "the listener registry failed: " + registered.Failure));
             }
 
             // (Or the process died while the registry took it: the listener is gone with it.)
@@ -64,7 +65,7 @@ public sealed partial class VmActor
 
         if (!_spec!.Networking || ParseEndpoint(call.Name) is not { } endpoint)
         {
-            _instance!.Send(MessageFrames.Error(call.CallId, $"bad networking call '{call.Op}' ({call.Name})"));
+            _instance!.Send(HostFrames.AnswerError(call.Id, $"bad networking call '{call.Op}' ({call.Name})"));
             return true;
         }
 
@@ -74,35 +75,35 @@ public sealed partial class VmActor
         {
             case "net-listen" when !Net.MayBind(address, port):
                 // The VM checked this already; a second check costs nothing.
-                _instance!.Send(MessageFrames.Error(call.CallId, $"listening on {Show(address, port)} is not allowed by luaactors.vm.networking"));
+                _instance!.Send(HostFrames.AnswerError(call.Id, $"listening on {Show(address, port)} is not allowed by luaactors.vm.networking"));
                 break;
             case "net-listen":
                 var listener = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
                 _registered.Add(listener);
                 Listeners.AddAsync(listener).PipeTo(Self,
-                    success: () => new ListenerRegistered(generation, listener, call.CallId),
-                    failure: error => new ListenerRegistered(generation, listener, call.CallId, error.GetBaseException().Message));
+                    success: () => new ListenerRegistered(generation, listener, call.Id),
+                    failure: error => new ListenerRegistered(generation, listener, call.Id, error.GetBaseException().Message));
                 break;
             case "net-unlisten":
                 var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
                 _registered.Remove(closed);
                 _ = Listeners.RemoveAsync(closed);
                 _servers.RemoveAll(s => s.Port == port);
-                _instance!.Send(MessageFrames.Ok(call.CallId));
+                _instance!.Send(HostFrames.AnswerOk(call.Id));
                 break;
             case "net-connect" when Net.ListedEndpoint(address, port) is not null:
-                _instance!.Send(MessageFrames.Ok(call.CallId));
+                _instance!.Send(HostFrames.AnswerOk(call.Id));
                 break;
             case "net-connect":
                 Listeners.IsListenerAsync(address, port).PipeTo(Self,
                     success: found => new MessageCallAnswered(generation, found
-                        ? MessageFrames.Ok(call.CallId)
-                        : MessageFrames.Error(call.CallId, $"connection not allowed: {Show(address, port)} is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect")),
+                        ? HostFrames.AnswerOk(call.Id)
+                        : HostFrames.AnswerError(call.Id, $"connection not allowed: {Show(address, port)} is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect")),
                     failure: error => new MessageCallAnswered(generation,
-                        MessageFrames.Error(call.CallId, $"connection not checked: the listener registry failed: {error.GetBaseException().Message}")));
+                        HostFrames.AnswerError(call.Id, $"connection not checked: the listener registry failed: {error.GetBaseException().Message}")));
                 break;
             default:
-                _instance!.Send(MessageFrames.Error(call.CallId, $"unknown networking call '{call.Op}'"));
+                _instance!.Send(HostFrames.AnswerError(call.Id, $"unknown networking call '{call.Op}'"));
                 break;
         }
 

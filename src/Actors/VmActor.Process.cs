@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Messages;
 using LuaActors.Process;
@@ -96,12 +97,13 @@ public sealed partial class VmActor
             return;
         }
 
-        var networking = _spec!.Networking ? _settings.Networking.LimitLines() : "";
+        var networking = _spec!.Networking ? _settings.Networking.WireLimits() : null;
         Write(RequestKind.Limits, Self, _limits.TimeoutMs,
-            id => HostFrames.Limits(id, _vmId, _limits, _sizeLimits.MaxResultSize, _settings.StringRepCapBytes, networking));
+            id => HostFrames.Limits(id, new HostLimits(
+                _limits.TimeoutMs, _limits.MemoryBytes / 1024, _limits.OutputCap, _sizeLimits.MaxResultSize, _settings.StringRepCapBytes, _vmId, networking)));
         if (!string.IsNullOrEmpty(_spec.InitScript))
         {
-            Write(RequestKind.Init, Self, _limits.TimeoutMs, id => HostFrames.Init(id, _spec.InitScript));
+            Write(RequestKind.Init, Self, _limits.TimeoutMs, id => HostFrames.Execute(id, 0, 0, _spec.InitScript));
         }
 
         RestoreServers();
@@ -132,7 +134,7 @@ public sealed partial class VmActor
 
     /// <summary>Writes a request of <paramref name="kind"/> to the process, its frame built with the request's id.</summary>
     private PendingRequest Write(
-        RequestKind kind, IActorRef replyTo, int timeoutMs, Func<uint, byte[]> frame, string? sessionId = null, string? input = null)
+        RequestKind kind, IActorRef replyTo, int timeoutMs, Func<uint, HostFrame> frame, string? sessionId = null, string? input = null)
     {
         var request = _pipeline.Add(kind, replyTo, timeoutMs, sessionId, input);
         _instance!.Send(frame(request.Id));

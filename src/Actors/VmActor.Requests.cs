@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Actor;
 using Akka.Event;
+using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Messages;
 using LuaActors.Process;
@@ -33,7 +34,7 @@ public sealed partial class VmActor
             case ISessionCommand session:
                 OnSessionCommand(session, sender);
                 break;
-            case var messaging when IsMessagingCommand(messaging):
+            case IVmMessagingCommand messaging:
                 HandleMessaging(messaging, sender);
                 break;
             default:
@@ -61,7 +62,9 @@ public sealed partial class VmActor
         var timeout = execute.TimeoutMs ?? _limits.TimeoutMs;
         var memoryKb = _limits.ExecuteMemoryKb(execute.MemoryMb);
         Write(RequestKind.Execute, sender, timeout,
-            id => HostFrames.Execute(id, timeout, memoryKb, execute.Code, execute.Mode == ExecuteMode.Repl));
+            id => execute.Mode == ExecuteMode.Repl
+                ? HostFrames.Eval(id, timeout, memoryKb, execute.Code)
+                : HostFrames.Execute(id, timeout, memoryKb, execute.Code));
     }
 
     private void OnFrame(InstanceFrameReceived received)
@@ -87,40 +90,40 @@ public sealed partial class VmActor
         {
             case RequestKind.Execute:
                 // Too big a reply would be dropped on its way to another node: TooLarge instead, here too.
-                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
+                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, frame.ToMessage(_vmId)));
                 break;
             case RequestKind.Ping:
-                head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok
-                    ? new VmPong(_vmId, Encoding.UTF8.GetString(frame.Payload.Span))
-                    : Replies.FromExecution(_vmId, frame));
+                head.ReplyTo.Tell(frame is OkReply pong
+                    ? new VmPong(_vmId, pong.Text)
+                    : frame.ToMessage(_vmId));
                 break;
             case RequestKind.Reset:
-                if (frame.Op == Frame.Ops.Ok)
+                if (frame is OkReply)
                 {
                     // The reset closed every socket: no listener is left to register or to restore.
                     ForgetListeners();
                     _servers.Clear();
                 }
 
-                head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok ? new VmWasReset(_vmId) : Replies.FromExecution(_vmId, frame));
+                head.ReplyTo.Tell(frame is OkReply ? new VmWasReset(_vmId) : frame.ToMessage(_vmId));
                 break;
             case RequestKind.Serve:
-                OnServeReply(head, Replies.FromExecution(_vmId, frame));
+                OnServeReply(head, frame.ToMessage(_vmId));
                 break;
             case RequestKind.RestoreServer:
-                OnServerRestored(head, Replies.FromExecution(_vmId, frame));
+                OnServerRestored(head, frame.ToMessage(_vmId));
                 break;
-            case RequestKind.Limits when frame.Op != Frame.Ops.Ok:
-                LoseInstance("the VM refused its limits: " + Replies.Describe(_vmId, frame));
+            case RequestKind.Limits when frame is not OkReply:
+                LoseInstance("the VM refused its limits: " + frame.Describe());
                 break;
-            case RequestKind.Init when frame.Op != Frame.Ops.Ok && frame.Op != Frame.Ops.Result:
-                OnInitFailed(Replies.FromExecution(_vmId, frame));
+            case RequestKind.Init when frame is not (OkReply or ResultReply):
+                OnInitFailed(frame.ToMessage(_vmId));
                 break;
             case RequestKind.Ready:
                 OnReady();
                 break;
             case RequestKind.SessionInput:
-                OnSessionInputEvaluated(head, _sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
+                OnSessionInputEvaluated(head, _sizeLimits.CheckReply(_vmId, frame.ToMessage(_vmId)));
                 break;
         }
 
@@ -128,21 +131,24 @@ public sealed partial class VmActor
     }
 
     /// <summary>Frames the VM sends on its own, at any time (docs/protocol.md §11): never replies to a request.</summary>
-    private bool OnVmInitiatedFrame(Frame frame)
+    private bool OnVmInitiatedFrame(VmFrame frame)
     {
-        switch (frame.Op)
+        switch (frame)
         {
-            case Frame.Ops.Want:
-                OnWant(frame);
+            case WantMessage want:
+                OnWant(want);
                 return true;
-            case Frame.Ops.Unwant:
-                OnUnwant(frame);
+            case UnwantMessage unwant:
+                OnUnwant(unwant);
                 return true;
-            case Frame.Ops.Message:
-                OnMessageCall(frame);
+            case MessageCall call:
+                OnMessageCall(call);
                 return true;
-            case Frame.Ops.TaskEvent:
-                _log.Info("VM {0} background task {1}: {2}", _vmId, frame.Id, Encoding.UTF8.GetString(frame.Payload.Span));
+            case TaskEvent task:
+                _log.Info("VM {0} background task {1}: {2}", _vmId, task.Id, task.Describe());
+                return true;
+            case MalformedFrame malformed when malformed.Op.IsVmInitiated():
+                LoseInstance("protocol error: " + malformed.Describe());
                 return true;
             default:
                 return false;

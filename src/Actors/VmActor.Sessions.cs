@@ -1,4 +1,5 @@
 using Akka.Actor;
+using LuaActors.Protocol;
 using LuaActors.Messages;
 using LuaActors.Vm;
 
@@ -50,7 +51,7 @@ public sealed partial class VmActor
 
     private void Evaluate(SessionTable.Evaluation evaluation) =>
         Write(RequestKind.SessionInput, evaluation.Sender, _limits.TimeoutMs,
-            id => HostFrames.Execute(id, _limits.TimeoutMs, 0, evaluation.Chunk, repl: true),
+            id => HostFrames.Eval(id, _limits.TimeoutMs, 0, evaluation.Chunk),
             evaluation.SessionId, evaluation.Chunk);
 
     private void OnSessionInputEvaluated(PendingRequest request, ILuaActorsMessage reply)

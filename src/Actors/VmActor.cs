@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Configuration;
 using LuaActors.Messages;
@@ -169,7 +170,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         ReceiveWithSpec();
         Receive<IVmCommand>(command =>
         {
-            if (IsMessagingCommand(command))
+            if (command is IVmMessagingCommand)
             {
                 // The inbox, peers and topics are the actor's: a (re)starting process does not hold them up.
                 HandleMessaging(command, Sender);

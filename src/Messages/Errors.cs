@@ -1,6 +1,9 @@
 namespace LuaActors.Messages;
 
-/// <summary>What went wrong with a request. The first five come from Lua itself.</summary>
+/// <summary>
+/// What went wrong with a request. The first six come from Lua itself (<see cref="ErrorKinds.IsLuaError"/>);
+/// the rules and wire names of all of them are in <see cref="ErrorKinds"/>.
+/// </summary>
 public enum ErrorKind
 {
     /// <summary>The code does not compile.</summary>

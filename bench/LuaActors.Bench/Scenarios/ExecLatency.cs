@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using LuaActors.Bench.Shared;
-using LuaActors.Process;
+using LuaActors.Protocol;
 
 namespace LuaActors.Bench.Scenarios;
 
@@ -37,7 +37,7 @@ internal sealed partial class ExecLatency : IScenario
             throw new InvalidOperationException("actors path returned " + viaActors.ValuesJson);
         }
 
-        if (floor.Execute(Code) != Frame.Ops.Result || !Encoding.ASCII.GetString(floor.Payload).EndsWith("[2]", StringComparison.Ordinal))
+        if (floor.Execute(Code) != (byte)FrameOp.Result || !Encoding.ASCII.GetString(floor.Payload).EndsWith("[2]", StringComparison.Ordinal))
         {
             throw new InvalidOperationException("floor returned " + Encoding.UTF8.GetString(floor.Payload));
         }
@@ -132,7 +132,7 @@ internal sealed partial class ExecLatency : IScenario
         for (var i = 0; i < RoundSize; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            if (floor.Execute(Code) != Frame.Ops.Result)
+            if (floor.Execute(Code) != (byte)FrameOp.Result)
             {
                 throw new InvalidOperationException("floor request failed: " + Encoding.UTF8.GetString(floor.Payload));
             }

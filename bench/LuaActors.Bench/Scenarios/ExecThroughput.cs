@@ -188,7 +188,9 @@ internal sealed class ExecThroughput : IScenario
             batch.SetLength(0);
             for (var i = 0; i < n; i++)
             {
-                batch.Write(HostProcess.ExecFrame(floor.NextId(), Code));
+                var frame = HostProcess.ExecFrame(floor.NextId(), Code);
+                batch.Write(frame.Span);
+                frame.Release();
             }
 
             floor.Write(batch.GetBuffer().AsSpan(0, (int)batch.Length));

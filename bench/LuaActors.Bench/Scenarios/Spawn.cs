@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LuaActors.Api;
 using LuaActors.Bench.Shared;
 using LuaActors.Process;
+using LuaActors.Protocol;
 
 namespace LuaActors.Bench.Scenarios;
 
@@ -233,7 +234,7 @@ internal sealed partial class Spawn : IScenario
 
             Task.WaitAll(pongs);
             var seconds = Stats.Seconds(Stopwatch.GetTimestamp() - started);
-            if (pongs.Any(p => p.Result.Op != Frame.Ops.Ok))
+            if (pongs.Any(p => p.Result.Op != (byte)FrameOp.Ok))
             {
                 throw new InvalidOperationException("a bare host process did not answer its ping with 'K'");
             }

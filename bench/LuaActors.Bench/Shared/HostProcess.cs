@@ -2,20 +2,21 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipes;
 using LuaActors.Process;
+using LuaActors.Protocol;
 using OsProcess = System.Diagnostics.Process;
 
 namespace LuaActors.Bench.Shared;
 
 /// <summary>
 /// The floor: one <c>lua5.4 -E vmhost.lua</c> process driven directly over its pipes, with no
-/// actors — raw <see cref="Stream"/>s, <see cref="Frame.Encode(byte, uint, string, string)"/> for
-/// requests, <see cref="Frame.TryParseHeader"/> for replies. Every process started here is
+/// actors — raw <see cref="Stream"/>s, <see cref="HostFrames"/> for requests,
+/// <see cref="FrameHeader.TryRead"/> for replies. Every process started here is
 /// tracked by PID and killed by <see cref="KillAll"/> if the bench ends early.
 /// </summary>
 internal sealed class HostProcess : IDisposable
 {
-    /// <summary>The payload preamble the VM actor sends for a request with the default limits.</summary>
-    public const string ExecPreamble = "5000 0\n";
+    /// <summary>The time limit the VM actor sends for a request with the default limits (memory: 0, the VM default).</summary>
+    public const int ExecTimeoutMs = 5000;
 
     private static readonly ConcurrentDictionary<int, HostProcess> Started = new();
 
@@ -113,9 +114,22 @@ internal sealed class HostProcess : IDisposable
 
     public uint NextId() => ++_nextId;
 
-    public static byte[] ExecFrame(uint id, string code) => Frame.Encode(Frame.Ops.Execute, id, ExecPreamble, code);
+    public static HostFrame ExecFrame(uint id, string code) => HostFrames.Execute(id, ExecTimeoutMs, 0, code);
 
-    public static byte[] PingFrame(uint id) => Frame.Encode(Frame.Ops.Ping, id, ReadOnlySpan<byte>.Empty);
+    public static HostFrame PingFrame(uint id) => HostFrames.Ping(id);
+
+    /// <summary>Writes one frame and releases it.</summary>
+    public void Write(HostFrame frame)
+    {
+        Write(frame.Span);
+        frame.Release();
+    }
+
+    public async ValueTask WriteAsync(HostFrame frame)
+    {
+        await WriteAsync(frame.Memory).ConfigureAwait(false);
+        frame.Release();
+    }
 
     /// <summary>Writes <paramref name="bytes"/> (one or more frames) to stdin in one write.</summary>
     public void Write(ReadOnlySpan<byte> bytes)
@@ -184,7 +198,7 @@ internal sealed class HostProcess : IDisposable
         {
             while (TryTakeFrame(out var op, out _))
             {
-                if (op != Frame.Ops.Result)
+                if (op != (byte)FrameOp.Result)
                 {
                     throw new InvalidOperationException($"host process {Pid} answered '{(char)op}': {System.Text.Encoding.UTF8.GetString(Payload)}");
                 }
@@ -224,29 +238,31 @@ internal sealed class HostProcess : IDisposable
     {
         op = 0;
         id = 0;
-        if (_end - _start < Frame.HeaderLength)
+        if (_end - _start < FrameHeader.Length)
         {
             return false;
         }
 
-        if (!Frame.TryParseHeader(_buffer.AsSpan(_start, Frame.HeaderLength), out op, out id, out var length))
+        if (!FrameHeader.TryRead(_buffer.AsSpan(_start, FrameHeader.Length), out var header))
         {
             throw new InvalidDataException($"host process {Pid} sent a malformed frame header");
         }
 
-        if (_end - _start < Frame.HeaderLength + length)
+        (op, id, var length) = ((byte)header.Op, header.Id, header.PayloadLength);
+
+        if (_end - _start < FrameHeader.Length + length)
         {
-            if (Frame.HeaderLength + length > _buffer.Length)
+            if (FrameHeader.Length + length > _buffer.Length)
             {
-                Array.Resize(ref _buffer, Frame.HeaderLength + length);
+                Array.Resize(ref _buffer, FrameHeader.Length + length);
             }
 
             return false;
         }
 
-        _payloadStart = _start + Frame.HeaderLength;
+        _payloadStart = _start + FrameHeader.Length;
         _payloadLength = length;
-        _start += Frame.HeaderLength + length;
+        _start += FrameHeader.Length + length;
         return true;
     }
 

@@ -12,8 +12,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
     /// <summary>The typed exception for a failure reply.</summary>
     public static LuaActorsException From(RequestFailed failed) => failed.Kind switch
     {
-        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
-            => new LuaException(failed),
+        _ when failed.Kind.IsLuaError() => new LuaException(failed),
         ErrorKind.Crashed or ErrorKind.NodeLost => new VmCrashedException(failed.VmId, failed.Message, failed.Kind),
         ErrorKind.NotFound => new VmNotFoundException(failed.VmId, failed.Message),
         ErrorKind.InboxFull => new VmInboxFullException(failed.VmId, failed.Message),
@@ -28,8 +27,8 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
 }
 
 /// <summary>
-/// The Lua code failed: <see cref="LuaActorsException.Kind"/> is Syntax, Runtime, Timeout,
-/// Memory or Incomplete. The VM is still there, with its state.
+/// The Lua code failed: <see cref="LuaActorsException.Kind"/> is one of the Lua error kinds
+/// (<see cref="ErrorKinds.IsLuaError"/>). The VM is still there, with its state.
 /// </summary>
 public sealed class LuaException(RequestFailed failed)
     : LuaActorsException(failed.VmId, failed.Kind, failed.Message)

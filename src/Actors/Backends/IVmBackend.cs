@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
-using LuaActors.Process;
+using LuaActors.Protocol;
 
 namespace LuaActors.Backends;
 
@@ -34,8 +34,8 @@ public interface IVmInstance
     /// <summary>The kernel confinement layers of this instance's process, by name (docs/guarantees.md).</summary>
     IReadOnlyList<string> ConfinedBy => [];
 
-    /// <summary>Queues an encoded frame (<see cref="Frame.Encode(byte, uint, ReadOnlySpan{byte})"/>).</summary>
-    void Send(byte[] frame);
+    /// <summary>Queues a frame (<see cref="HostFrames"/>); the instance releases it once written.</summary>
+    void Send(HostFrame frame);
 
     /// <summary>Ends the instance at once (SIGKILL for a process); <see cref="InstanceExited"/> follows.</summary>
     void Kill();
@@ -44,8 +44,8 @@ public interface IVmInstance
 // An instance outlives its actor by a moment (the kill is asynchronous): its last notices
 // reach a stopped actor, which is expected, hence IDeadLetterSuppression.
 
-/// <summary>A frame from the instance. <see cref="Generation"/> tells stale instances apart.</summary>
-public sealed record InstanceFrameReceived(int Generation, Frame Frame) : IDeadLetterSuppression;
+/// <summary>A frame from the instance, decoded. <see cref="Generation"/> tells stale instances apart.</summary>
+public sealed record InstanceFrameReceived(int Generation, VmFrame Frame) : IDeadLetterSuppression;
 
 /// <summary>The instance ended; the exit code is null when it was killed or never reported.</summary>
 public sealed record InstanceExited(int Generation, int? ExitCode, string Description) : IDeadLetterSuppression;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using LuaActors.Protocol;
 
 namespace LuaActors.Configuration;
 
@@ -59,9 +60,8 @@ public sealed record NetworkingSettings(
         return new NetworkingSettings(bind, range.Low, range.High, connect, maxSockets);
     }
 
-    /// <summary>The <c>L</c> frame lines of a networking VM (docs/protocol.md §11.2).</summary>
-    public string LimitLines() =>
-        $"net=1\nnet_bind={string.Join(",", BindAddresses.Select(NetAddresses.Canonical))}\nnet_ports={LowPort}-{HighPort}\nnet_sockets={MaxSockets}\n";
+    /// <summary>What the <c>L</c> frame of a networking VM sends (docs/protocol.md §11.2).</summary>
+    public NetLimits WireLimits() => new(BindAddresses.Select(NetAddresses.Canonical).ToList(), LowPort, HighPort, MaxSockets);
 
     public bool InListenPorts(int port) => port >= LowPort && port <= HighPort;
 

@@ -4,6 +4,7 @@ using Akka.Actor;
 using CliWrap;
 using LuaActors.Backends;
 using LuaActors.Configuration;
+using LuaActors.Protocol;
 
 namespace LuaActors.Process;
 
@@ -15,7 +16,7 @@ namespace LuaActors.Process;
 /// </summary>
 internal sealed class LuaProcess : IVmInstance
 {
-    private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(
+    private readonly Channel<HostFrame> _outbox = Channel.CreateUnbounded<HostFrame>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
     // Only a fallback: CliWrap's cancellation kills the whole process tree, which lists every
@@ -230,7 +231,13 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    public void Send(byte[] frame) => _outbox.Writer.TryWrite(frame);
+    public void Send(HostFrame frame)
+    {
+        if (!_outbox.Writer.TryWrite(frame))
+        {
+            frame.Release();
+        }
+    }
 
     public void Kill()
     {
@@ -311,7 +318,7 @@ internal sealed class LuaProcess : IVmInstance
     };
 
     /// <summary>Writes queued frames to stdin, batching what is already queued into one write.</summary>
-    private sealed class OutboxSource(ChannelReader<byte[]> outbox) : PipeSource
+    private sealed class OutboxSource(ChannelReader<HostFrame> outbox) : PipeSource
     {
         public override async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
         {
@@ -326,16 +333,19 @@ internal sealed class LuaProcess : IVmInstance
 
                 if (!outbox.TryPeek(out _))
                 {
-                    await destination.WriteAsync(first, cancellationToken).ConfigureAwait(false);
+                    await destination.WriteAsync(first.Memory, cancellationToken).ConfigureAwait(false);
+                    first.Release();
                 }
                 else
                 {
                     batch ??= new MemoryStream();
                     batch.SetLength(0);
-                    batch.Write(first);
+                    batch.Write(first.Span);
+                    first.Release();
                     while (batch.Length < 256 * 1024 && outbox.TryRead(out var next))
                     {
-                        batch.Write(next);
+                        batch.Write(next.Span);
+                        next.Release();
                     }
 
                     await destination.WriteAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length), cancellationToken).ConfigureAwait(false);
@@ -346,7 +356,7 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    /// <summary>Cuts stdout into frames and tells each to the owner.</summary>
+    /// <summary>Cuts stdout into frames, decodes each (on this pump, not the actor) and tells it to the owner.</summary>
     private sealed class FrameTarget(LuaProcess process) : PipeTarget
     {
         private const int InitialBuffer = 4 * 1024;
@@ -366,15 +376,15 @@ internal sealed class LuaProcess : IVmInstance
                 }
 
                 end += read;
-                while (end - start >= Frame.HeaderLength)
+                while (end - start >= FrameHeader.Length)
                 {
-                    if (!Frame.TryParseHeader(buffer.AsSpan(start, Frame.HeaderLength), out var op, out var id, out var length))
+                    if (!FrameHeader.TryRead(buffer.AsSpan(start, FrameHeader.Length), out var header))
                     {
                         process.TellOwner(generation => new InstanceProtocolError(generation, "malformed frame header from the VM"));
                         return;
                     }
 
-                    var size = Frame.HeaderLength + length;
+                    var size = header.FrameLength;
                     if (end - start < size)
                     {
                         if (size > buffer.Length - start)
@@ -390,8 +400,7 @@ internal sealed class LuaProcess : IVmInstance
                         break;
                     }
 
-                    var payload = buffer.AsSpan(start + Frame.HeaderLength, length).ToArray();
-                    var frame = new Frame(op, id, payload);
+                    var frame = VmFrames.Decode(header, buffer.AsSpan(start + FrameHeader.Length, header.PayloadLength));
                     process.TellOwner(generation => new InstanceFrameReceived(generation, frame));
                     start += size;
                 }
