@@ -591,7 +591,12 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
 
         LoseInstance(
             "could not start the interpreter: " + failed.Error.GetBaseException().Message,
-            failed.Error.GetBaseException() is ResourceExhaustedException ? ErrorKind.ResourceExhausted : ErrorKind.Crashed);
+            failed.Error.GetBaseException() switch
+            {
+                CapacityExceededException => ErrorKind.Capacity,
+                ResourceExhaustedException => ErrorKind.ResourceExhausted,
+                _ => ErrorKind.Crashed,
+            });
     }
 
     private void OnFrame(InstanceFrameReceived received)
