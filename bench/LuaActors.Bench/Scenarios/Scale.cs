@@ -28,7 +28,12 @@ internal sealed class Scale : IScenario
         var step = context.Size(100, 1000);
         var target = context.Vms ?? context.Size(300, 10_000);
         var executes = context.Size(200, 1000);
-        var (pid, http) = await Peers.StartNodeAsync();
+        // A group of 1000 is 1000 registry writes at once: on a loaded machine the registry's
+        // default 3 s (6 s for a majority read) is not enough, and the figure is the time.
+        var config = Path.Combine(Path.GetTempPath(), $"luaactors-bench-scale-{Environment.ProcessId}.conf");
+        await File.WriteAllTextAsync(config, "luaactors.cluster.registry-timeout = 60s\nluaactors.api.ask-timeout = 300s\n");
+        var (pid, http) = await Peers.StartNodeAsync(config);
+        File.Delete(config);
         var launcherPid = 0;
         var vmPids = new List<int>();
         try

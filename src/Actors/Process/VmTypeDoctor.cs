@@ -21,7 +21,7 @@ public static class VmTypeDoctor
     private static readonly string[] ExecChainTools = ["setsid", "setpriv"];
 
     // Below this many VMs per node, the descriptor limit is worth a warning.
-    private const int MinCapacity = 1000;
+    private const int MinCapacity = 100;
 
     // Prints the Lua version, then LuaSocket's (or why it cannot be loaded), one per line.
     private const string Probe = """
