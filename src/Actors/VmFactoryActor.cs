@@ -56,7 +56,7 @@ public sealed class VmFactoryActor : ReceiveActor
         // Library start: descriptors are what limits how many VMs this node holds, so take all
         // the hard limit allows, and say how many that is.
         Process.FdBudget.Start(_reservedFds);
-        Context.GetLogger().Info("{0}", Process.VmCapacity.Describe());
+        Context.GetLogger().Info("VM capacity: {0}", Process.VmCapacity.Describe());
     }
 
     protected override void PostStop()

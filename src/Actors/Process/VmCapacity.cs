@@ -17,7 +17,7 @@ public static class VmCapacity
 
     /// <summary>One line: the capacity and where it comes from.</summary>
     public static string Describe() =>
-        $"VM capacity: {Processes} processes on this node (RLIMIT_NOFILE {FdBudget.SoftLimit}, hard limit {FdBudget.HardLimit}; " +
+        $"{Processes} VM processes on this node (RLIMIT_NOFILE {FdBudget.SoftLimit}, hard limit {FdBudget.HardLimit}; " +
         $"{PerVm} descriptor{(PerVm == 1 ? "" : "s")} per VM {(PerVm == 1 ? "through luaactors-spawn" : "through the exec chain")}, " +
         $"{FdBudget.PerVmExecChain} for a type with launcher = exec-chain; {FdBudget.Kept} kept for the node). " +
         "Raise it with LimitNOFILE= in a systemd unit or `ulimit -n`";
