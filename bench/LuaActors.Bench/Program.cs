@@ -6,7 +6,7 @@ using LuaActors.Bench.Shared;
 namespace LuaActors.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE] [--confinement off|on|compare]</c>
+/// <c>dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE] [--confinement off|on|compare] [--vms N]</c>
 /// (docs/performance.md). Exit code 0 when every scenario ran, 1 when one failed, 2 on bad arguments.
 /// </summary>
 internal static class Program
@@ -22,6 +22,7 @@ internal static class Program
         new NodeLoss(),
         new HttpLatency(),
         new HttpThroughput(),
+        new Scale(),
     ];
 
     public static async Task<int> Main(string[] args)
@@ -31,12 +32,22 @@ internal static class Program
 
         string? scenarioName = null, jsonPath = null, configFile = null, confinement = null;
         var quick = false;
+        int? vms = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--quick":
                     quick = true;
+                    break;
+                case "--vms" when i + 1 < args.Length:
+                    if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed < 1)
+                    {
+                        Console.Error.WriteLine($"bench: --vms takes a positive number (got '{args[i]}')");
+                        return 2;
+                    }
+
+                    vms = parsed;
                     break;
                 case "--json" when i + 1 < args.Length:
                     jsonPath = args[++i];
@@ -90,7 +101,7 @@ internal static class Program
 
         var machine = Machine.Describe();
         var results = new Results();
-        var context = new BenchContext(quick, results, configFile, confinement);
+        var context = new BenchContext(quick, results, configFile, confinement) { Vms = vms };
         Console.WriteLine($"LuaActors bench ({(quick ? "quick" : "full")}): {string.Join(", ", selected.Select(s => s.Name))}");
         Console.WriteLine($"machine: {machine["cores"]} cores ({machine["cpu"]}), {machine["memory_mb"]} MB, {machine["os"]}, " +
             $"{machine["dotnet"]}, {machine["lua"]}, load {machine["load_average"]}");
@@ -172,7 +183,7 @@ internal static class Program
 
     private static void Usage(TextWriter writer)
     {
-        writer.WriteLine("usage: dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE] [--confinement off|on|compare]");
+        writer.WriteLine("usage: dotnet run -c Release --project bench/LuaActors.Bench -- SCENARIO|all [--quick] [--json FILE] [--config FILE] [--confinement off|on|compare] [--vms N]");
         writer.WriteLine("scenarios:");
         foreach (var scenario in Scenarios)
         {
@@ -184,5 +195,6 @@ internal static class Program
         writer.WriteLine("  --config FILE    HOCON laid over the cluster nodes' settings (node-loss), e.g. hocon/fast-failover.conf");
         writer.WriteLine("  --confinement off|on     luaactors.vm-types.basic.confinement.enabled for every VM of the run");
         writer.WriteLine("  --confinement compare    spawn and exec-latency measure VMs with confinement off and on, side by side");
+        writer.WriteLine("  --vms N          how many VMs scale creates (default 10000; quick: 300)");
     }
 }

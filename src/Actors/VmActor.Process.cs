@@ -129,7 +129,12 @@ public sealed partial class VmActor
 
         LoseInstance(
             "could not start the interpreter: " + failed.Error.GetBaseException().Message,
-            failed.Error.GetBaseException() is ResourceExhaustedException ? ErrorKind.ResourceExhausted : ErrorKind.Crashed);
+            failed.Error.GetBaseException() switch
+            {
+                CapacityExceededException => ErrorKind.Capacity,
+                ResourceExhaustedException => ErrorKind.ResourceExhausted,
+                _ => ErrorKind.Crashed,
+            });
     }
 
     /// <summary>Writes a request of <paramref name="kind"/> to the process, its frame built with the request's id.</summary>

@@ -28,14 +28,17 @@ public sealed class VmFactoryActor : ReceiveActor
 
     private readonly Config _types;
     private readonly NetworkingSettings? _networking;
+    private readonly int _reservedFds;
     private readonly Dictionary<string, IVmBackend> _sharedBackends = new(StringComparer.Ordinal);
 
     /// <param name="vmTypes"><c>luaactors.vm-types</c>.</param>
     /// <param name="networking"><c>luaactors.vm.networking</c>: the ports the kernel lets a networking VM use.</param>
-    public VmFactoryActor(Config vmTypes, NetworkingSettings? networking = null)
+    /// <param name="reservedFds"><c>luaactors.capacity.reserved-fds</c>: descriptors kept for the node besides its VMs.</param>
+    public VmFactoryActor(Config vmTypes, NetworkingSettings? networking = null, int reservedFds = Process.FdBudget.DefaultReserve)
     {
         _types = vmTypes;
         _networking = networking;
+        _reservedFds = reservedFds;
         Receive<ResolveBackend>(resolve => Sender.Tell(Resolve(resolve.Spec)));
         Receive<DropSpareProcesses>(drop =>
         {
@@ -46,6 +49,14 @@ public sealed class VmFactoryActor : ReceiveActor
 
             drop.ReplyTo.Tell(drop.Reply);
         });
+    }
+
+    protected override void PreStart()
+    {
+        // Library start: descriptors are what limits how many VMs this node holds, so take all
+        // the hard limit allows, and say how many that is.
+        Process.FdBudget.Start(_reservedFds);
+        Context.GetLogger().Info("VM capacity: {0}", Process.VmCapacity.Describe());
     }
 
     protected override void PostStop()
@@ -62,7 +73,13 @@ public sealed class VmFactoryActor : ReceiveActor
         var types = config.GetConfig("luaactors.vm-types") ?? Config.Empty;
         var vm = config.GetConfig("luaactors.vm");
         var networking = vm is not null && vm.HasPath("networking") ? NetworkingSettings.From(vm) : null;
-        return Akka.Actor.Props.Create(() => new VmFactoryActor(types, networking));
+        var reservedFds = config.GetInt("luaactors.capacity.reserved-fds", Process.FdBudget.DefaultReserve);
+        if (reservedFds < 0)
+        {
+            throw new ConfigurationException($"luaactors.capacity.reserved-fds must not be negative (got {reservedFds}).");
+        }
+
+        return Akka.Actor.Props.Create(() => new VmFactoryActor(types, networking, reservedFds));
     }
 
     /// <summary>The configured type names.</summary>

@@ -42,9 +42,10 @@ internal static class ApiErrors
         ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
             => HttpStatusCode.UnprocessableEntity,
 
-        // The node has no file descriptors (or processes, or memory) left for another VM process:
-        // remove VMs or raise the node's limits (docs/guarantees.md, "Resource exhaustion").
-        ErrorKind.ResourceExhausted => HttpStatusCode.ServiceUnavailable,
+        // The node has no file descriptors (or processes, or memory) left for another VM process,
+        // or holds as many as its descriptor limit allows (capacity): remove VMs or raise the
+        // node's limits (docs/guarantees.md, "Resource exhaustion", "Capacity").
+        ErrorKind.ResourceExhausted or ErrorKind.Capacity => HttpStatusCode.ServiceUnavailable,
 
         // The target VM's inbox is full: its Lua code must take messages first.
         ErrorKind.InboxFull => HttpStatusCode.TooManyRequests,

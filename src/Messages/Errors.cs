@@ -56,6 +56,12 @@ public enum ErrorKind
     /// VM was not created; VMs already running are not affected.
     /// </summary>
     ResourceExhausted,
+    /// <summary>
+    /// The node holds as many VM processes as its file-descriptor limit allows (RLIMIT_NOFILE;
+    /// the message names it and how to raise it), so this VM was not created; refused at once,
+    /// before any start. VMs already running are not affected. Wire "capacity", HTTP 503.
+    /// </summary>
+    Capacity,
 }
 
 /// <summary>

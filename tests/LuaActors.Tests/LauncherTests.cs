@@ -90,6 +90,25 @@ public sealed class LauncherTests
         Assert.Contains("launcher must be spawner or exec-chain", error.Message);
         Assert.Contains("fork-and-hope", error.Message);
     }
+
+    [Theory]
+    [InlineData("spawner")]
+    [InlineData("exec-chain")]
+    public async Task What_a_process_writes_to_stderr_before_it_dies_is_in_the_failure(string launcher)
+    {
+        // An "interpreter" that complains and exits: its words must reach the create's error,
+        // whoever holds its stderr (luaactors-spawn forwards it; the exec chain's pipe is ours).
+        await using var manager = await ManagerFixture.StartAsync(Limits + $$"""
+            luaactors.vm-types.broken {
+              backend = process, executable = sh, launcher = {{launcher}}, confinement.enabled = off
+              arguments = ["-c", "echo 'first words' >&2; printf 'last words, no newline' >&2; exit 3"]
+            }
+            """);
+        var failure = await Assert.ThrowsAnyAsync<LuaActorsException>(
+            () => manager.CreateVmAsync("broken", new VmOptions { Type = "broken" }));
+        Assert.Contains("exited with code 3", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("stderr: first words | last words, no newline", failure.Message, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>
@@ -128,6 +147,7 @@ public sealed class LauncherLossTests
         Assert.Equal(41, await vm.ExecuteAsync<long>("return x"));
         Assert.Contains("launcher", (await vm.GetInfoAsync()).LastError);
     }
+
 }
 
 /// <summary>What every VM process must look like, whoever started it.</summary>

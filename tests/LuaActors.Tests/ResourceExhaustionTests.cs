@@ -7,18 +7,20 @@ namespace LuaActors.Tests;
 
 /// <summary>
 /// A node that runs out of file descriptors: the create that hits the limit fails alone, with a
-/// typed error; the shared launcher (luaactors-spawn) and every VM already running go on.
+/// typed error (capacity: the node counts the descriptors its VMs hold against RLIMIT_NOFILE);
+/// the shared launcher (luaactors-spawn) and every VM already running go on.
 /// </summary>
 [Collection(ProcessHeavyCollection.Name)]
 public sealed class ResourceExhaustionTests
 {
-    // A node needs ~200 fds of its own; each VM process holds 4 more (3 pipes and a pidfd).
-    private const string FdLimit = "--nofile=400:400";
+    // A node needs ~150 fds of its own plus luaactors.capacity.reserved-fds (256); each VM process
+    // holds 1 more through luaactors-spawn (its socket), 4 through the exec chain (3 pipes, a pidfd).
+    private const string FdLimit = "--nofile=600:600";
 
     [Theory]
     [InlineData("spawner")]
     [InlineData("exec-chain")]
-    public async Task A_create_past_the_fd_limit_gets_resource_exhausted_and_running_vms_keep_their_state(string launcher)
+    public async Task A_create_past_the_fd_limit_gets_capacity_and_running_vms_keep_their_state(string launcher)
     {
         using var config = await TempFile.WithTextAsync($"luaactors.vm-types.basic.launcher = {launcher}\n");
         await using var node = await NodeProcess.StartAsync(new Dictionary<string, string?>(), ["prlimit", FdLimit], ["--config", config.Path]);
@@ -33,7 +35,7 @@ public sealed class ResourceExhaustionTests
 
         HttpResponseMessage? refused = null;
         var made = new List<string>();
-        for (var i = 0; i < 400 && refused is null; i++)
+        for (var i = 0; i < 600 && refused is null; i++)
         {
             var id = $"filler-{i}";
             var response = await node.Client.PostAsJsonAsync("vms", new { id });
@@ -56,9 +58,22 @@ public sealed class ResourceExhaustionTests
             var body = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode} {body}");
             var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
-            Assert.Equal("resource-exhausted", error.GetProperty("kind").GetString());
-            // The launcher's words, or .NET's strerror(EMFILE) from the exec chain's start.
-            Assert.Matches("file descriptors|Too many open files", error.GetProperty("message").GetString());
+            Assert.Equal("capacity", error.GetProperty("kind").GetString());
+            // Names the limit and how to raise it.
+            var message = error.GetProperty("message").GetString()!;
+            Assert.Matches(@"capacity of \d+ VM processes", message);
+            Assert.Contains("RLIMIT_NOFILE is 600", message, StringComparison.Ordinal);
+            Assert.Contains("LimitNOFILE=", message, StringComparison.Ordinal);
+            Assert.Contains("ulimit -n", message, StringComparison.Ordinal);
+        }
+
+        // A group past the limit: its member that finds no room answers capacity (the group's
+        // members are removed again), at once, not crashed after a time-out.
+        using (var group = await node.Client.PostAsJsonAsync("groups", new { name = "over", count = 20 }))
+        {
+            var body = await group.Content.ReadAsStringAsync();
+            Assert.True(group.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)group.StatusCode} {body}");
+            Assert.Equal("capacity", JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("kind").GetString());
         }
 
         // The VM created first still has its state, was never restarted, under the same parent

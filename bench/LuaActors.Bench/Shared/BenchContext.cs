@@ -21,6 +21,9 @@ internal sealed class BenchContext(bool quick, Results results, string? configFi
 
     public Results Results { get; } = results;
 
+    /// <summary><c>--vms N</c>: how many VMs the scale scenario creates (null: its default).</summary>
+    public int? Vms { get; init; }
+
     /// <summary>Picks the quick or the full size of a parameter.</summary>
     public T Size<T>(T quick, T full) => Quick ? quick : full;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Pipes;
+using System.Net.Sockets;
 using LuaActors.Process;
 using LuaActors.Protocol;
 using OsProcess = System.Diagnostics.Process;
@@ -45,9 +45,10 @@ internal sealed class HostProcess : IDisposable
     {
         _spawned = spawned;
         Pid = spawned.Pid;
-        _in = new AnonymousPipeClientStream(PipeDirection.Out, spawned.Stdin);
-        _out = new AnonymousPipeClientStream(PipeDirection.In, spawned.Stdout);
-        spawned.Stderr.Dispose();
+        // One socket is the process's stdin and stdout (luaactors-spawn drains its stderr).
+        var channel = new NetworkStream(new Socket(spawned.Channel), ownsSocket: true);
+        _in = channel;
+        _out = channel;
         Started[Pid] = this;
     }
 
@@ -286,7 +287,7 @@ internal sealed class HostProcess : IDisposable
     {
         if (_spawned is { } spawned)
         {
-            ProcessControl.Kill(spawned.Pidfd, spawned.Pid);
+            spawned.Launcher.Kill(spawned.Pid);
             spawned.Exited.Wait(5000);
             return;
         }
@@ -314,8 +315,6 @@ internal sealed class HostProcess : IDisposable
         if (_spawned is { } spawned)
         {
             _in.Dispose();
-            _out.Dispose();
-            ProcessControl.Close(spawned.Pidfd);
         }
     }
 }

@@ -46,7 +46,8 @@ internal static partial class Peers
     /// Starts the Release host (<c>src/Host</c>, built with the bench) as a single-node cluster on its
     /// own loopback cluster and HTTP ports; returns its HTTP base address once <c>GET /vms</c> answers.
     /// </summary>
-    public static async Task<(int Pid, Uri Http)> StartNodeAsync()
+    /// <param name="configFile">HOCON for the node's <c>--config</c>, or null.</param>
+    public static async Task<(int Pid, Uri Http)> StartNodeAsync(string? configFile = null)
     {
         var dll = HostDll();
         if (!File.Exists(dll))
@@ -56,7 +57,7 @@ internal static partial class Peers
 
         var http = new Uri($"http://127.0.0.1:{FreePort()}/");
         var pid = Start("dotnet", [dll, "node", "--hostname", "127.0.0.1", "--port", FreePort().ToString(CultureInfo.InvariantCulture),
-            "--http", $"127.0.0.1:{http.Port}"]);
+            "--http", $"127.0.0.1:{http.Port}", .. configFile is null ? Array.Empty<string>() : ["--config", configFile]]);
         using var client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
         while (true)

@@ -12,17 +12,27 @@
  *
  * Connects to the SOCK_SEQPACKET socket the .NET process listens on (it started us; we die
  * with its launcher thread). Each request is one packet:
- *     u32 request id, u64 RLIMIT_AS bytes (0: none), u32 confinement block length,
- *     the confinement block (see "Confinement" below), argv as NUL-terminated strings.
- * Each reply is one 16-byte packet, native byte order:
+ *   start: u32 request id, u64 RLIMIT_AS bytes (0: none), u32 confinement block length,
+ *          the confinement block (see "Confinement" below), argv as NUL-terminated strings.
+ *   kill:  8 bytes, u32 0xffffffff, i32 pid: SIGKILL to that child if it has not been reaped
+ *          (until we reap it, its PID cannot name another process: no pidfd needed).
+ * Each reply is one packet, native byte order, a 16-byte header then data:
  *     u32 kind, u32 request id, i32 pid, i32 value
- *   kind 1, started: pid > 0 with SCM_RIGHTS [stdin write end, stdout read end, stderr read
- *           end, pidfd], value = the confinement layers applied (LAYER_* bits);
- *           pid 0 when it failed, value = errno (pipes, fork, exec, a confinement step, or
- *           passing the fds: that child is killed). One failed start never ends the launcher.
+ *   kind 1, started: pid > 0 with SCM_RIGHTS [one end of a SOCK_STREAM socketpair], the
+ *           child's stdin and stdout both being the other end; value = the confinement layers
+ *           applied (LAYER_* bits); pid 0 when it failed, value = errno (socketpair, pipes,
+ *           fork, exec, a confinement step, or passing the fd: that child is killed). One
+ *           failed start never ends the launcher.
+ *   kind 3, stderr:  pid, value = byte count, then that many bytes the child wrote to stderr.
  *   kind 2, exited:  pid, value = exit code, or 128 + signal number.
- * A started reply always comes before its process's exited reply. When the socket closes we
- * exit, and every child dies with us (each has PR_SET_PDEATHSIG = SIGKILL).
+ * A started reply always comes before its process's stderr and exited replies, and the exited
+ * reply after all of its stderr. When the socket closes we exit, and every child dies with us
+ * (each has PR_SET_PDEATHSIG = SIGKILL).
+ *
+ * Descriptors: the .NET process holds ONE per VM (the socket); we hold one (the read end of
+ * the child's stderr pipe, drained here so that a full pipe never blocks the VM). Both raise
+ * their soft RLIMIT_NOFILE to the hard limit. That is what lets one node run ~10,000 VMs
+ * under a limit of 20,000 (each VM used to cost the .NET process four: three pipes and a pidfd).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -38,6 +48,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -52,8 +63,9 @@
 #define SYS_pidfd_open 434
 #endif
 
-enum { KIND_STARTED = 1, KIND_EXITED = 2 };
-enum { MAX_REQUEST = 65536, MAX_ARGS = 256 };
+enum { KIND_STARTED = 1, KIND_EXITED = 2, KIND_STDERR = 3 };
+enum { MAX_REQUEST = 65536, MAX_ARGS = 256, STDERR_CHUNK = 4096, STDERR_DRAIN_AT_EXIT = 65536 };
+#define KILL_REQUEST 0xffffffffu
 
 struct reply {
     uint32_t kind;
@@ -63,8 +75,15 @@ struct reply {
 };
 
 static int sock = -1;
+static int events = -1; /* epoll: the socket, the SIGCHLD signalfd, each child's stderr */
 static pid_t self;
 static sigset_t original_mask;
+
+/* Per child PID (PIDs are below pid_max; grown on demand): its stderr read end + 1 (0: none),
+ * and whether it is running and not yet reaped (only then may a kill request signal it). */
+static int *stderr_of;
+static unsigned char *alive;
+static size_t tracked;
 
 #include "confinement.h" /* the kernel confinement of each VM process (issue 11) */
 
@@ -74,15 +93,16 @@ static void die(const char *what)
     exit(1);
 }
 
-/* A reply, with fds passed along when there are any; 0 or the errno of sendmsg. Blocking. */
-static int try_send(struct reply r, const int *fds, int count)
+/* A reply (with data after the header when data_length > 0), with fds passed along when there
+ * are any; 0 or the errno of sendmsg. Blocking. */
+static int try_send_data(struct reply r, const int *fds, int count, const void *data, size_t data_length)
 {
-    struct iovec iov = { .iov_base = &r, .iov_len = sizeof r };
+    struct iovec iov[2] = { { .iov_base = &r, .iov_len = sizeof r }, { .iov_base = (void *)data, .iov_len = data_length } };
     union {
         char buffer[CMSG_SPACE(sizeof(int) * 4)];
         struct cmsghdr align;
     } control;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = data_length > 0 ? 2 : 1 };
     if (count > 0) {
         memset(&control, 0, sizeof control);
         msg.msg_control = control.buffer;
@@ -101,11 +121,23 @@ static int try_send(struct reply r, const int *fds, int count)
     return 0;
 }
 
+static int try_send(struct reply r, const int *fds, int count)
+{
+    return try_send_data(r, fds, count, NULL, 0);
+}
+
 /* A reply the .NET side must get: when it cannot be sent, the .NET side is gone, so are we,
  * and our children with us. */
 static void send_reply(struct reply r, const int *fds, int count)
 {
     if (try_send(r, fds, count) != 0) {
+        exit(0);
+    }
+}
+
+static void send_reply_data(struct reply r, const void *data, size_t length)
+{
+    if (try_send_data(r, NULL, 0, data, length) != 0) {
         exit(0);
     }
 }
@@ -138,6 +170,60 @@ static void close_all(int *fds, int count)
     }
 }
 
+/* Room in the per-PID tables for pid; 0, or -1 when memory is short. */
+static int track(pid_t pid)
+{
+    if ((size_t)pid < tracked) {
+        return 0;
+    }
+    size_t size = tracked > 0 ? tracked : 1 << 16;
+    while (size <= (size_t)pid) {
+        size *= 2;
+    }
+    int *errs = realloc(stderr_of, size * sizeof *errs);
+    if (errs == NULL) {
+        return -1;
+    }
+    stderr_of = errs;
+    unsigned char *live = realloc(alive, size);
+    if (live == NULL) {
+        return -1;
+    }
+    alive = live;
+    memset(stderr_of + tracked, 0, (size - tracked) * sizeof *errs);
+    memset(alive + tracked, 0, size - tracked);
+    tracked = size;
+    return 0;
+}
+
+/* Forwards what the child wrote to stderr, up to `budget` bytes; closes the pipe at its end
+ * (EOF or error). Returns the bytes forwarded. */
+static size_t forward_stderr(pid_t pid, size_t budget)
+{
+    size_t sent = 0;
+    static char chunk[STDERR_CHUNK];
+    while ((size_t)pid < tracked && stderr_of[pid] != 0 && sent < budget) {
+        int fd = stderr_of[pid] - 1;
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            break;
+        }
+        if (n <= 0) {
+            epoll_ctl(events, EPOLL_CTL_DEL, fd, NULL);
+            close(fd);
+            stderr_of[pid] = 0;
+            break;
+        }
+        struct reply r = { KIND_STDERR, 0, pid, (int32_t)n };
+        send_reply_data(r, chunk, (size_t)n);
+        sent += (size_t)n;
+    }
+    return sent;
+}
+
 static void spawn(uint32_t request, uint64_t address_space, const struct confinement *confinement, char **argv)
 {
     struct reply r = { KIND_STARTED, request, 0, 0 };
@@ -148,15 +234,15 @@ static void spawn(uint32_t request, uint64_t address_space, const struct confine
         send_reply(r, NULL, 0);
         return;
     }
-    /* in, out, err, status: [read end, write end] each, all close-on-exec. */
-    int p[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
-    for (int i = 0; i < 4; i++) {
-        if (pipe2(p + 2 * i, O_CLOEXEC) < 0) {
-            r.value = errno;
-            close_all(p, 8);
-            send_reply(r, NULL, 0);
-            return;
-        }
+    /* channel (a socketpair: [ours, the child's stdin and stdout]), err and status pipes
+     * ([read end, write end]), all close-on-exec. */
+    int p[6] = { -1, -1, -1, -1, -1, -1 };
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0
+        || pipe2(p + 2, O_CLOEXEC) < 0 || pipe2(p + 4, O_CLOEXEC) < 0) {
+        r.value = errno;
+        close_all(p, 6);
+        send_reply(r, NULL, 0);
+        return;
     }
 
     pid_t pid = vfork();
@@ -175,7 +261,7 @@ static void spawn(uint32_t request, uint64_t address_space, const struct confine
                 error = errno;
             }
         }
-        if (error == 0 && (dup2(p[0], 0) < 0 || dup2(p[3], 1) < 0 || dup2(p[5], 2) < 0)) {
+        if (error == 0 && (dup2(p[1], 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[3], 2) < 0)) {
             error = errno;
         }
         if (error == 0) {
@@ -186,21 +272,20 @@ static void spawn(uint32_t request, uint64_t address_space, const struct confine
             error = errno;
         }
         /* The status pipe is not close-on-exec'd away: tell why, then go. */
-        while (write(p[7], &error, sizeof error) < 0 && errno == EINTR) {
+        while (write(p[5], &error, sizeof error) < 0 && errno == EINTR) {
         }
         _exit(127);
     }
 
     int fork_error = pid < 0 ? errno : 0;
-    /* Keep only our ends: stdin's write end, stdout's and stderr's read ends, status read end. */
-    close(p[0]);
+    /* Keep only our ends: the channel's, stderr's and the status pipe's read ends. */
+    close(p[1]);
     close(p[3]);
     close(p[5]);
-    close(p[7]);
-    p[0] = p[3] = p[5] = p[7] = -1;
+    p[1] = p[3] = p[5] = -1;
     if (pid < 0) {
         r.value = fork_error;
-        close_all(p, 8);
+        close_all(p, 6);
         send_reply(r, NULL, 0);
         return;
     }
@@ -208,27 +293,45 @@ static void spawn(uint32_t request, uint64_t address_space, const struct confine
     /* vfork returned: the child has exec'd (EOF here) or failed (its errno here). */
     int error = 0;
     ssize_t got;
-    while ((got = read(p[6], &error, sizeof error)) < 0 && errno == EINTR) {
+    while ((got = read(p[4], &error, sizeof error)) < 0 && errno == EINTR) {
     }
+    close(p[4]);
+    p[4] = -1;
     if (got == sizeof error) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
         }
         r.value = error;
-        close_all(p, 8);
+        close_all(p, 6);
         send_reply(r, NULL, 0);
         return;
     }
 
-    /* Not yet reaped, so the PID cannot have been reused: the pidfd names our child. */
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    int fds[4] = { p[1], p[2], p[4], pidfd };
+    /* Its stderr is drained here from now on; its PID stays ours until we reap it. */
+    struct epoll_event watch = { .events = EPOLLIN, .data.u64 = ((uint64_t)(uint32_t)pid << 32) | (uint32_t)p[2] };
+    if (track(pid) < 0 || fcntl(p[2], F_SETFL, O_NONBLOCK) < 0 || epoll_ctl(events, EPOLL_CTL_ADD, p[2], &watch) < 0) {
+        kill(pid, SIGKILL); /* reaped (and reported to nobody) by reap() */
+        r.value = errno != 0 ? errno : ENOMEM;
+        close_all(p, 6);
+        send_reply(r, NULL, 0);
+        return;
+    }
+    stderr_of[pid] = p[2] + 1;
+    alive[pid] = 1;
+    p[2] = -1;
+
     r.pid = pid;
     r.value = (int32_t)confined.layers;
-    send_started(r, fds, pidfd >= 0 ? 4 : 3);
-    if (pidfd >= 0) {
-        close(pidfd);
+    send_started(r, p, 1);
+    close_all(p, 6);
+}
+
+static void kill_child(const char *packet)
+{
+    int32_t pid;
+    memcpy(&pid, packet + 4, 4);
+    if (pid > 0 && (size_t)pid < tracked && alive[pid]) {
+        kill(pid, SIGKILL);
     }
-    close_all(p, 8);
 }
 
 static void handle_request(const char *packet, size_t length)
@@ -237,6 +340,10 @@ static void handle_request(const char *packet, size_t length)
     uint64_t address_space;
     uint32_t block_length;
     struct confinement confinement;
+    if (length == 8 && memcmp(packet, &(uint32_t){ KILL_REQUEST }, 4) == 0) {
+        kill_child(packet);
+        return;
+    }
     if (length < 16 + 2 || packet[length - 1] != '\0') {
         fprintf(stderr, "luaactors-spawn: malformed request (%zu bytes)\n", length);
         exit(2);
@@ -269,9 +376,30 @@ static void reap(void)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if ((size_t)pid < tracked) {
+            alive[pid] = 0;
+            /* What it wrote before it ended comes before its exit (a grandchild that keeps the
+             * pipe open and writes on gets cut off here). */
+            forward_stderr(pid, STDERR_DRAIN_AT_EXIT);
+            if (stderr_of[pid] != 0) {
+                epoll_ctl(events, EPOLL_CTL_DEL, stderr_of[pid] - 1, NULL);
+                close(stderr_of[pid] - 1);
+                stderr_of[pid] = 0;
+            }
+        }
         struct reply r = { KIND_EXITED, 0, pid, 0 };
         r.value = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         send_reply(r, NULL, 0);
+    }
+}
+
+/* Descriptors are what limits how many VMs one node runs: use all the hard limit allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
     }
 }
 
@@ -290,6 +418,7 @@ int main(int argc, char **argv)
         return 1;
     }
     self = getpid();
+    raise_fd_limit();
     confine_probe();
 
     /* Fds 0-2 must be taken, or a pipe could land on one and lose its close-on-exec in dup2. */
@@ -322,28 +451,52 @@ int main(int argc, char **argv)
         die("connect");
     }
 
+    /* epoll, not poll: with thousands of children, each wake-up must not scan them all. */
+    events = epoll_create1(EPOLL_CLOEXEC);
+    if (events < 0) {
+        die("epoll_create1");
+    }
+    struct epoll_event watch = { .events = EPOLLIN, .data.u64 = (uint64_t)(uint32_t)sock };
+    if (epoll_ctl(events, EPOLL_CTL_ADD, sock, &watch) < 0) {
+        die("epoll_ctl");
+    }
+    watch.data.u64 = (uint64_t)(uint32_t)children;
+    if (epoll_ctl(events, EPOLL_CTL_ADD, children, &watch) < 0) {
+        die("epoll_ctl");
+    }
+
     static char packet[MAX_REQUEST];
-    struct pollfd waits[2] = { { sock, POLLIN, 0 }, { children, POLLIN, 0 } };
+    struct epoll_event ready[64];
     for (;;) {
-        if (poll(waits, 2, -1) < 0) {
+        int count = epoll_wait(events, ready, 64, -1);
+        if (count < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            die("poll");
+            die("epoll_wait");
         }
-        if (waits[1].revents & POLLIN) {
-            struct signalfd_siginfo info;
-            while (read(children, &info, sizeof info) > 0) {
-            }
-            reap();
-        }
-        if (waits[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = recv(sock, packet, sizeof packet, 0);
-            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-                return 0; /* the .NET side closed: our children die with us */
-            }
-            if (n > 0) {
-                handle_request(packet, (size_t)n);
+        for (int i = 0; i < count; i++) {
+            uint64_t data = ready[i].data.u64;
+            int fd = (int)(uint32_t)data;
+            pid_t pid = (pid_t)(data >> 32);
+            if (pid != 0) {
+                /* A child's stderr, unless closed (and maybe reused) earlier in this batch. */
+                if ((size_t)pid < tracked && stderr_of[pid] == fd + 1) {
+                    forward_stderr(pid, STDERR_CHUNK * 4);
+                }
+            } else if (fd == children) {
+                struct signalfd_siginfo info;
+                while (read(children, &info, sizeof info) > 0) {
+                }
+                reap();
+            } else if (fd == sock) {
+                ssize_t n = recv(sock, packet, sizeof packet, 0);
+                if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+                    return 0; /* the .NET side closed: our children die with us */
+                }
+                if (n > 0) {
+                    handle_request(packet, (size_t)n);
+                }
             }
         }
     }

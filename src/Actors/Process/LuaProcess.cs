@@ -1,4 +1,4 @@
-using System.IO.Pipes;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Actor;
 using CliWrap;
@@ -13,6 +13,11 @@ namespace LuaActors.Process;
 /// CliWrap). Frames go in through an outbox drained by a stdin pump; stdout is parsed into frames
 /// on a stdout pump; stderr is drained line by line. Everything reaches the owning actor as
 /// messages: nothing here blocks it.
+/// <para>
+/// Through luaactors-spawn the process's stdin and stdout are one Unix socket, the only
+/// descriptor held here for it: the launcher drains its stderr and forwards the lines, and kills
+/// it on request (<see cref="FdBudget"/>: ~10,000 VMs under a 20,000-descriptor limit).
+/// </para>
 /// </summary>
 internal sealed class LuaProcess : IVmInstance
 {
@@ -24,6 +29,8 @@ internal sealed class LuaProcess : IVmInstance
     private readonly CancellationTokenSource _kill = new();
 
     private int _pidfd = -1;
+    private Spawner? _launcher;
+    private int _reservedFds;
     private int _killRequested;
     private int _exited;
 
@@ -93,13 +100,31 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    private Task LaunchAsync(LaunchCommand command, long addressSpaceBytes, byte[] confinement) => command.ViaSpawner
-        ? LaunchThroughSpawnerAsync(command.Interpreter, addressSpaceBytes, confinement)
-        : LaunchThroughExecChainAsync(command.ExecChain, addressSpaceBytes);
+    private async Task LaunchAsync(LaunchCommand command, long addressSpaceBytes, byte[] confinement)
+    {
+        // Refused here, at once, when the node holds as many processes as its descriptors allow.
+        var perVm = command.ViaSpawner ? FdBudget.PerVmViaSpawner : FdBudget.PerVmExecChain;
+        FdBudget.Reserve(perVm);
+        _reservedFds = perVm;
+        try
+        {
+            await (command.ViaSpawner
+                ? LaunchThroughSpawnerAsync(command.Interpreter, addressSpaceBytes, confinement)
+                : LaunchThroughExecChainAsync(command.ExecChain, addressSpaceBytes)).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseFds();
+            throw;
+        }
+    }
+
+    private void ReleaseFds() => FdBudget.Release(Interlocked.Exchange(ref _reservedFds, 0));
 
     /// <summary>
     /// One vfork and one exec in luaactors-spawn, which sets the session, the death signal and
-    /// the limit itself; the pumps run here on the pipes it passes back.
+    /// the limit itself; the pumps run here on the socket it passes back (the process's stdin
+    /// and stdout), its stderr lines come from the launcher.
     /// </summary>
     private async Task LaunchThroughSpawnerAsync(IReadOnlyList<string> interpreter, long addressSpaceBytes, byte[] confinement)
     {
@@ -108,21 +133,25 @@ internal sealed class LuaProcess : IVmInstance
         {
             ProcessId = child.Pid;
             Confinement = child.Confinement;
-            _pidfd = child.Pidfd;
+            _launcher = child.Launcher;
             if (Volatile.Read(ref _killRequested) != 0)
             {
                 // Kill came while it was starting, with no PID to act on yet.
-                ProcessControl.Kill(_pidfd, child.Pid);
+                child.Launcher.Kill(child.Pid);
             }
         }
 
-        var stdin = new AnonymousPipeClientStream(PipeDirection.Out, child.Stdin);
-        var stdout = new AnonymousPipeClientStream(PipeDirection.In, child.Stdout);
-        var stderr = new AnonymousPipeClientStream(PipeDirection.In, child.Stderr);
-        _ = PumpAsync(new OutboxSource(_outbox.Reader).CopyToAsync(stdin), stdin);
-        var output = PumpAsync(new FrameTarget(this).CopyFromAsync(stdout), stdout);
-        var errors = PumpAsync(ReadStderrAsync(stderr), stderr);
-        _ = Task.WhenAll(output, errors, child.Exited).ContinueWith(
+        child.Stderr.Attach(line => TellOwner(generation => new InstanceStderrLine(generation, line)));
+        var socket = new Socket(child.Channel);
+        var channel = new NetworkStream(socket, ownsSocket: false);
+        var input = PumpInputAsync(channel, socket);
+        var output = PumpAsync(new FrameTarget(this).CopyFromAsync(channel), channel);
+        _ = Task.WhenAll(input, output).ContinueWith(
+            _ => socket.Dispose(),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        _ = Task.WhenAll(output, child.Exited).ContinueWith(
             _ =>
             {
                 _outbox.Writer.TryComplete();
@@ -213,12 +242,21 @@ internal sealed class LuaProcess : IVmInstance
         }
     }
 
-    private async Task ReadStderrAsync(Stream stderr)
+    /// <summary>
+    /// The stdin pump on the socket: when the outbox completes, the write side is shut down, so
+    /// the interpreter reads EOF on stdin and exits (as it did when the stdin pipe closed) while
+    /// its last frames can still be read.
+    /// </summary>
+    private async Task PumpInputAsync(NetworkStream channel, Socket socket)
     {
-        using var reader = new StreamReader(stderr);
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        try
         {
-            TellOwner(generation => new InstanceStderrLine(generation, line));
+            await new OutboxSource(_outbox.Reader).CopyToAsync(channel).ConfigureAwait(false);
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The process ended: its exit is reported by the launcher.
         }
     }
 
@@ -256,11 +294,20 @@ internal sealed class LuaProcess : IVmInstance
 
             try
             {
-                // We own this one process, by a pidfd that cannot name a recycled PID. It runs in
-                // its own session; anything it forked itself is its business, not ours to hunt down.
+                // We own this one process, by a pidfd (or through the launcher that has not reaped
+                // it): neither can name a recycled PID. It runs in its own session; anything it
+                // forked itself is its business, not ours to hunt down.
                 if (ProcessId is { } pid)
                 {
-                    ProcessControl.Kill(_pidfd, pid);
+                    if (_launcher is { } launcher)
+                    {
+                        launcher.Kill(pid);
+                    }
+                    else
+                    {
+                        ProcessControl.Kill(_pidfd, pid);
+                    }
+
                     return;
                 }
             }
@@ -308,6 +355,8 @@ internal sealed class LuaProcess : IVmInstance
             ProcessControl.Close(_pidfd);
             _pidfd = -1;
         }
+
+        ReleaseFds();
     }
 
     private static string DescribeExit(int code) => code switch

@@ -4,21 +4,27 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using LuaActors.Configuration;
-using Microsoft.Win32.SafeHandles;
 
 namespace LuaActors.Process;
 
-/// <summary>A VM process luaactors-spawn started: our ends of its pipes, its pidfd (or -1), its end.</summary>
+/// <summary>
+/// A VM process luaactors-spawn started: our end of the socket that is its stdin and stdout
+/// (the one descriptor this process holds for it), what it writes to stderr, its end.
+/// </summary>
+/// <param name="Channel">A SOCK_STREAM Unix socket: frames both ways; shut down for writing, it is the VM's stdin EOF.</param>
+/// <param name="Stderr">Its stderr as lines, drained by the launcher; every line comes before <paramref name="Exited"/> completes.</param>
 /// <param name="Exited">Its exit code (128 + signal when killed); null when the launcher itself was lost.</param>
 /// <param name="Confinement">The kernel layers that confine it (Native/confinement.h).</param>
-internal sealed record SpawnedProcess(int Pid, SafePipeHandle Stdin, SafePipeHandle Stdout, SafePipeHandle Stderr, int Pidfd, Task<int?> Exited, ConfinementLayers Confinement = ConfinementLayers.None);
+internal sealed record SpawnedProcess(int Pid, SafeSocketHandle Channel, StderrLines Stderr, Task<int?> Exited, Spawner Launcher, ConfinementLayers Confinement = ConfinementLayers.None);
 
 /// <summary>
 /// The connection to <c>luaactors-spawn</c> (Native/luaactors-spawn.c), the small process that
 /// starts VM interpreters: one vfork of a small process and one exec each, where the exec chain
 /// (<c>setsid setpriv lua5.4</c>, forked from this large process) costs three. It sets the
 /// session, the kill-on-parent-death signal and the address-space limit in between, reaps the
-/// children and reports their exit codes; the pipes and a pidfd come back over a Unix socket.
+/// children, drains their stderr and reports their exit codes, and kills a child on request (its
+/// PID cannot be reused before the launcher reaps it). Each VM costs this process one
+/// descriptor: the socket that is the VM's stdin and stdout, passed back over a Unix socket.
 /// <para>
 /// One per .NET process, started on first use from a launcher thread, so its own death signal
 /// follows a thread that never ends: if this process dies, the launcher dies, and every VM
@@ -32,7 +38,10 @@ internal sealed class Spawner
 
     private const uint KindStarted = 1;
     private const uint KindExited = 2;
+    private const uint KindStderr = 3;
+    private const uint KillRequest = 0xffffffff;
     private const int ReplySize = 16;
+    private const int MaxStderrChunk = 4096;
     private const int MaxRequest = 65536;
     private const int MaxSocketDirectory = 72;
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
@@ -44,7 +53,7 @@ internal sealed class Spawner
     private readonly Socket _socket;
     private readonly System.Diagnostics.Process _process;
     private readonly ConcurrentDictionary<uint, (string Program, TaskCompletionSource<SpawnedProcess> Done)> _pending = new();
-    private readonly ConcurrentDictionary<int, TaskCompletionSource<int?>> _running = new();
+    private readonly ConcurrentDictionary<int, (TaskCompletionSource<int?> Exited, StderrLines Stderr)> _running = new();
     private int _nextRequest;
     private volatile string? _ended;
 
@@ -92,6 +101,8 @@ internal sealed class Spawner
         }
 
         var binary = BinaryPath ?? throw new IOException($"{FileName} is not beside {typeof(Spawner).Assembly.GetName().Name}.dll");
+        // The launcher inherits our (raised) descriptor limit; it holds one per VM too.
+        FdBudget.Start();
         // A private directory (0700): nobody else can connect before the launcher does. Under /tmp
         // when TMPDIR is too long for a socket path (sun_path holds 107 bytes).
         var directory = Path.GetTempPath().Length <= MaxSocketDirectory
@@ -195,7 +206,7 @@ internal sealed class Spawner
 
     private void ReadReplies()
     {
-        var reply = new byte[ReplySize];
+        var reply = new byte[ReplySize + MaxStderrChunk];
         var fds = new List<int>(4);
         var handle = (int)_socket.Handle;
         try
@@ -208,7 +219,7 @@ internal sealed class Spawner
                     break;
                 }
 
-                if (length != ReplySize)
+                if (length < ReplySize)
                 {
                     fds.ForEach(ProcessControl.Close);
                     throw new IOException($"malformed reply ({length} bytes)");
@@ -222,9 +233,15 @@ internal sealed class Spawner
                 {
                     OnStarted(request, pid, value, fds, fdsLost);
                 }
+                else if (kind == KindStderr && _running.TryGetValue(pid, out var writing))
+                {
+                    writing.Stderr.Add(reply.AsSpan(ReplySize, Math.Clamp(value, 0, length - ReplySize)));
+                }
                 else if (kind == KindExited && _running.TryRemove(pid, out var exited))
                 {
-                    exited.SetResult(value);
+                    // Its stderr came before (the launcher sends it first): a last partial line, then the end.
+                    exited.Stderr.Complete();
+                    exited.Exited.SetResult(value);
                 }
             }
 
@@ -247,14 +264,14 @@ internal sealed class Spawner
 
         if (fdsLost)
         {
-            // We are at our RLIMIT_NOFILE: the kernel closed the pipe ends we could not take, so
+            // We are at our RLIMIT_NOFILE: the kernel closed the socket we could not take, so
             // the new interpreter reads EOF on stdin and exits (its exit report finds no owner).
             pending.Done.SetException(new ResourceExhaustedException(
-                $"cannot start '{pending.Program}': this process has no file descriptors left for its pipes (RLIMIT_NOFILE)"));
+                $"cannot start '{pending.Program}': this process has no file descriptors left for its socket (RLIMIT_NOFILE {FdBudget.Describe()})"));
             return;
         }
 
-        if (pid <= 0 || fds.Count < 3)
+        if (pid <= 0 || fds.Count < 1)
         {
             fds.ForEach(ProcessControl.Close);
             var message = $"cannot start '{pending.Program}': {(value != 0 ? Marshal.GetPInvokeErrorMessage(value) : "no pipes received")}";
@@ -266,15 +283,48 @@ internal sealed class Spawner
 
         // Registered before the next reply is read: a process's exit always comes after its start.
         var exited = new TaskCompletionSource<int?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _running[pid] = exited;
+        var stderr = new StderrLines();
+        _running[pid] = (exited, stderr);
+        for (var i = 1; i < fds.Count; i++)
+        {
+            ProcessControl.Close(fds[i]);
+        }
+
         pending.Done.SetResult(new SpawnedProcess(
             pid,
-            new SafePipeHandle(fds[0], ownsHandle: true),
-            new SafePipeHandle(fds[1], ownsHandle: true),
-            new SafePipeHandle(fds[2], ownsHandle: true),
-            fds.Count > 3 ? fds[3] : -1,
+            new SafeSocketHandle(fds[0], ownsHandle: true),
+            stderr,
             exited.Task,
+            this,
             (ConfinementLayers)(value & 0xffff)));
+    }
+
+    /// <summary>
+    /// SIGKILL to a VM process this launcher started, sent by the launcher itself: it has not
+    /// reaped the process yet (its exit was not reported), so the PID still names it. A lost
+    /// launcher needs no kill: its processes die with it.
+    /// </summary>
+    public void Kill(int pid)
+    {
+        if (_ended is not null)
+        {
+            return;
+        }
+
+        Span<byte> packet = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(packet, KillRequest);
+        BinaryPrimitives.WriteInt32LittleEndian(packet[4..], pid);
+        try
+        {
+            lock (_socket)
+            {
+                _socket.Send(packet);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            End($"{FileName} is gone: {e.Message}");
+        }
     }
 
     /// <summary>The launcher is lost: its VM processes die with it (their death signal).</summary>
@@ -310,9 +360,10 @@ internal sealed class Spawner
 
         foreach (var pid in _running.Keys)
         {
-            if (_running.TryRemove(pid, out var exited))
+            if (_running.TryRemove(pid, out var running))
             {
-                exited.TrySetResult(null);
+                running.Stderr.Complete();
+                running.Exited.TrySetResult(null);
             }
         }
     }

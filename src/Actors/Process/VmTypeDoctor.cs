@@ -20,6 +20,9 @@ public static class VmTypeDoctor
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly string[] ExecChainTools = ["setsid", "setpriv"];
 
+    // Below this many VMs per node, the descriptor limit is worth a warning.
+    private const int MinCapacity = 100;
+
     // Prints the Lua version, then LuaSocket's (or why it cannot be loaded), one per line.
     private const string Probe = """
         io.write(_VERSION, "\n")
@@ -31,7 +34,12 @@ public static class VmTypeDoctor
     /// <summary>The findings for every type under <c>luaactors.vm-types</c> of <paramref name="config"/>, then the kernel.</summary>
     public static async Task<IReadOnlyList<DoctorFinding>> CheckAsync(Config config, KernelSupport kernel)
     {
-        var findings = new List<DoctorFinding> { new("kernel", kernel.ToString(), false) };
+        var findings = new List<DoctorFinding>
+        {
+            new("kernel", kernel.ToString(), false),
+            // What a node started like this command would hold (its limit raised the same way).
+            new("capacity", VmCapacity.Describe(), VmCapacity.Processes < MinCapacity),
+        };
         var types = config.GetConfig("luaactors.vm-types");
         foreach (var type in types?.Root.GetObject().Items.Keys.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>())
         {
