@@ -45,6 +45,7 @@ public static class ErrorKinds
         ErrorKind.InboxFull => "inbox-full",
         ErrorKind.TooLarge => "too-large",
         ErrorKind.ResourceExhausted => "resource-exhausted",
+        ErrorKind.Capacity => "capacity",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ErrorKind"),
     };
 

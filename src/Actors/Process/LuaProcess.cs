@@ -449,7 +449,19 @@ internal sealed class LuaProcess : IVmInstance
                         break;
                     }
 
-                    var frame = VmFrames.Decode(header, buffer.AsSpan(start + FrameHeader.Length, header.PayloadLength));
+                    VmFrame frame;
+                    try
+                    {
+                        frame = VmFrames.Decode(header, buffer.AsSpan(start + FrameHeader.Length, header.PayloadLength));
+                    }
+                    catch (Exception e)
+                    {
+                        // A decoder bug must not silently stop the pump (every request would wait
+                        // for its deadline): the owner loses this process and says why.
+                        process.TellOwner(generation => new InstanceProtocolError(generation, "cannot decode a frame from the VM: " + e.Message));
+                        return;
+                    }
+
                     process.TellOwner(generation => new InstanceFrameReceived(generation, frame));
                     start += size;
                 }
