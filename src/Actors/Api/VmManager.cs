@@ -149,6 +149,27 @@ public sealed partial class VmManager : IAsyncDisposable
             new Execute(vmId, code, ExecuteMode.Chunk, options?.TimeoutMs, options?.MemoryMb),
             RequestTimeout(options), cancellationToken).ConfigureAwait(false));
 
+    /// <summary>
+    /// Runs <paramref name="code"/> like <see cref="ExecuteAsync(string, string, ExecuteOptions?, CancellationToken)"/>
+    /// (or <see cref="EvalAsync"/> for <see cref="ExecuteMode.Repl"/>) but returns a Lua error as
+    /// a value instead of throwing it: the HTTP API answers it as a result. Other failures throw.
+    /// </summary>
+    internal async Task<(ExecuteResult? Result, LuaException? LuaError)> ExecuteOutcomeAsync(
+        string vmId, string code, ExecuteMode mode, ExecuteOptions? options, CancellationToken cancellationToken)
+    {
+        CheckId(vmId);
+        ThrowIfDisposed();
+        var reply = await Manager.Ask<object>(
+            new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb), RequestTimeout(options), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            Executed executed => (new ExecuteResult(executed), null),
+            RequestFailed failed when LuaActorsException.From(failed) is LuaException lua => (null, lua),
+            RequestFailed failed => throw LuaActorsException.From(failed),
+            _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to Execute"),
+        };
+    }
+
     /// <summary>Runs <paramref name="code"/> and converts its first value to <typeparamref name="T"/>.</summary>
     public async Task<T?> ExecuteAsync<T>(
         string vmId, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
