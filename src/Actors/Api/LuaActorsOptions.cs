@@ -337,9 +337,12 @@ public sealed class LuaActorsConfigurationException(string key, string problem, 
 
     private static LuaActorsConfigurationException FromMessage(string message)
     {
-        // The settings parsers start their messages with the key ("luaactors.vm.networking.…").
-        var start = message.IndexOf("luaactors.", StringComparison.Ordinal);
-        var key = start < 0 ? "luaactors" : new string(message[start..].TakeWhile(c => !char.IsWhiteSpace(c) && c is not ':' and not '(').ToArray()).TrimEnd('.');
+        // The settings parsers start their messages with the key ("luaactors.vm.kill-grace must …")
+        // or with its section and the rest of the key ("luaactors.vm: networking.listen-ports …").
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"(luaactors(?:\.[A-Za-z0-9_-]+)+)(?:: ([a-z-]+(?:\.[a-z-]+)*) )?");
+        var key = !match.Success ? "luaactors"
+            : match.Groups[2].Success ? $"{match.Groups[1].Value}.{match.Groups[2].Value}"
+            : match.Groups[1].Value;
         return new LuaActorsConfigurationException(key, message.TrimEnd('.'), "see docs/configuration.md and hocon/luaactors.conf");
     }
 }

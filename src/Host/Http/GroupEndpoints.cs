@@ -14,10 +14,10 @@ internal static class GroupEndpoints
     public static void Map(RouteGroupBuilder groups)
     {
         groups.MapPost("", CreateAsync)
-            .Accepts<CreateGroupRequest>("application/json").Produces<GroupDto>(StatusCodes.Status201Created).WithName("CreateGroup");
+            .Accepts<CreateGroupRequest>("application/json", HttpApi.AnyBody).Produces<GroupDto>(StatusCodes.Status201Created).WithName("CreateGroup");
         groups.MapGet("{name}", ShowAsync).Produces<GroupDto>().WithName("GetGroup");
         groups.MapPost("{name}/execute", ExecuteAsync)
-            .Accepts<GroupExecuteRequest>("application/json").Produces<GroupExecuteResponse>().WithName("ExecuteInGroup");
+            .Accepts<GroupExecuteRequest>("application/json", HttpApi.AnyBody).Produces<GroupExecuteResponse>().WithName("ExecuteInGroup");
         groups.MapDelete("{name}", RemoveAsync).Produces<GroupRemovedDto>().WithName("RemoveGroup");
     }
 

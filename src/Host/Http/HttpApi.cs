@@ -14,6 +14,12 @@ internal static class HttpApi
     /// <summary>Where the OpenAPI document is served (GET, no token needed).</summary>
     public const string OpenApiPath = "/openapi/v1.json";
 
+    /// <summary>
+    /// Bodies are read as JSON whatever their Content-Type says (as before the OpenAPI document):
+    /// listed beside application/json so that routing does not refuse other types.
+    /// </summary>
+    public const string AnyBody = "*/*";
+
     /// <summary>Paths that need no token: they tell nothing but up or not, or the API's shape.</summary>
     public static readonly string[] PublicPaths = [.. HealthEndpoints.Paths, OpenApiPath];
 

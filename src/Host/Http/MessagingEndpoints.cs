@@ -13,11 +13,11 @@ internal static class MessagingEndpoints
     public static void Map(RouteGroupBuilder vms, RouteGroupBuilder topics)
     {
         vms.MapPost("{id}/messages", SendAsync)
-            .Accepts<MessageRequest>("application/json").Produces<MessageAcceptedDto>(StatusCodes.Status202Accepted).WithName("SendToVm");
-        vms.MapPost("{id}/peers", LinkAsync).Accepts<LinkRequest>("application/json").Produces<VmInfoDto>().WithName("LinkVms");
+            .Accepts<MessageRequest>("application/json", HttpApi.AnyBody).Produces<MessageAcceptedDto>(StatusCodes.Status202Accepted).WithName("SendToVm");
+        vms.MapPost("{id}/peers", LinkAsync).Accepts<LinkRequest>("application/json", HttpApi.AnyBody).Produces<VmInfoDto>().WithName("LinkVms");
         vms.MapDelete("{id}/peers/{peer}", UnlinkAsync).Produces(StatusCodes.Status204NoContent).WithName("UnlinkVms");
         topics.MapPost("{topic}/messages", PublishAsync)
-            .Accepts<MessageRequest>("application/json").Produces<PublishedDto>(StatusCodes.Status202Accepted).WithName("Publish");
+            .Accepts<MessageRequest>("application/json", HttpApi.AnyBody).Produces<PublishedDto>(StatusCodes.Status202Accepted).WithName("Publish");
     }
 
     private static async Task<IResult> SendAsync(string id, HttpContext context, VmManager manager)

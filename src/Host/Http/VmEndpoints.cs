@@ -12,11 +12,11 @@ internal static class VmEndpoints
     public static void Map(RouteGroupBuilder vms)
     {
         vms.MapPost("", CreateAsync)
-            .Accepts<CreateVmRequest>("application/json").Produces<VmInfoDto>(StatusCodes.Status201Created).WithName("CreateVm");
+            .Accepts<CreateVmRequest>("application/json", HttpApi.AnyBody).Produces<VmInfoDto>(StatusCodes.Status201Created).WithName("CreateVm");
         vms.MapGet("", ListAsync).Produces<VmListDto>().WithName("ListVms");
         vms.MapGet("{id}", InfoAsync).Produces<VmInfoDto>().WithName("GetVm");
         vms.MapPost("{id}/execute", ExecuteAsync)
-            .Accepts<ExecuteRequest>("application/json").Produces<ExecuteResponse>().WithName("ExecuteInVm");
+            .Accepts<ExecuteRequest>("application/json", HttpApi.AnyBody).Produces<ExecuteResponse>().WithName("ExecuteInVm");
         vms.MapDelete("{id}", RemoveAsync).Produces(StatusCodes.Status204NoContent).WithName("RemoveVm");
     }
 
