@@ -85,7 +85,11 @@ internal sealed record NodeSettings(
             hocon = Checked(options.Config, "the node's config").WithFallback(hocon);
         }
 
-        var hostname = options.Hostname ?? Env("LUAACTORS_HOSTNAME") ?? hocon.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+        // An empty hostname in HOCON is Akka's own choice (every address, the machine's name); given
+        // as a flag or variable it is a mistake.
+        var hostname = (options.Hostname ?? Env("LUAACTORS_HOSTNAME")) is { } given
+            ? CheckHostname(given)
+            : hocon.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1") ?? "";
         var port = options.Port
             ?? (Env("LUAACTORS_PORT") is { } envPort ? ParsePort("LUAACTORS_PORT", envPort) : (int?)null)
             ?? hocon.GetInt("akka.remote.dot-netty.tcp.port", 0);
@@ -95,7 +99,7 @@ internal sealed record NodeSettings(
         var http = options.Http ?? Env("LUAACTORS_HTTP") ?? hocon.GetString("luaactors.node.http", "127.0.0.1:5080");
         var token = options.Token ?? Env("LUAACTORS_TOKEN");
         return new NodeSettings(
-            CheckHostname(hostname),
+            hostname,
             port is < 0 or > 65535 ? throw new NodeOptionsException($"the port must be a number from 0 to 65535 (got {port})") : port,
             seeds.Select(CheckSeed).ToList(),
             HttpEndpoint.Parse(http),
