@@ -39,8 +39,7 @@ internal static class ApiErrors
             => HttpStatusCode.ServiceUnavailable,
 
         // Lua errors outside an execute (none is expected: init-script failures are InitFailed).
-        ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted
-            => HttpStatusCode.UnprocessableEntity,
+        _ when kind.IsLuaError() => HttpStatusCode.UnprocessableEntity,
 
         // The node has no file descriptors (or processes, or memory) left for another VM process,
         // or holds as many as its descriptor limit allows (capacity): remove VMs or raise the
@@ -55,12 +54,4 @@ internal static class ApiErrors
 
         _ => HttpStatusCode.InternalServerError,
     };
-
-    /// <summary>Whether the same request may succeed if retried shortly (sent as Retry-After).</summary>
-    public static bool IsTransient(ErrorKind kind) =>
-        kind is ErrorKind.InboxFull or ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded;
-
-    /// <summary>The kinds an execute answers as a result ("ok": false), not as an HTTP error.</summary>
-    public static bool IsLuaError(ErrorKind kind) =>
-        kind is ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory or ErrorKind.Incomplete or ErrorKind.Interrupted;
 }

@@ -52,7 +52,8 @@ public sealed class ConfigParsingTests
     public async Task A_networking_setting_the_vm_cannot_use_is_refused_at_start_by_name(string key, string value, string expected)
     {
         var hocon = $"luaactors.vm.networking.{key} = \"{value}\"";
-        var error = await Assert.ThrowsAsync<ConfigurationException>(() =>
+        // LuaActorsConfigurationException, a ConfigurationException that also names the key.
+        var error = await Assert.ThrowsAnyAsync<ConfigurationException>(() =>
             VmManager.StartAsync(new VmManagerOptions { Config = hocon }).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(expected, error.Message);
     }

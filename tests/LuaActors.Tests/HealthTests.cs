@@ -22,7 +22,7 @@ public sealed class HealthTests
         await using var node = await NodeHost.StartAsync(new NodeOptions
         {
             Port = 0, Http = "127.0.0.1:0", Config = TestConfig.Hocon, Errors = errors,
-            Seeds = [$"akka.tcp://{NodeConfig.SystemName}@127.0.0.1:{FreePort()}"],
+            Seeds = [$"akka.tcp://{NodeSettings.SystemName}@127.0.0.1:{FreePort()}"],
         });
         using var client = new HttpClient { BaseAddress = node.HttpUrl };
 
@@ -52,6 +52,9 @@ public sealed class HealthTests
         await Eventually.TrueAsync(async () => (await GetAsync(client, "readyz")).Status == HttpStatusCode.OK, Wait, "the node became ready");
         using var vms = await client.GetAsync("vms");
         Assert.Equal(HttpStatusCode.Unauthorized, vms.StatusCode);
+        // The OpenAPI document tells the API's shape only: no token either.
+        using var openApi = await client.GetAsync("openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
     }
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient client, string path)

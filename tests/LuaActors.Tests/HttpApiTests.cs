@@ -244,8 +244,8 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.VmFailed));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.Overloaded));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.Stopped));
-        Assert.True(ApiErrors.IsLuaError(ErrorKind.Incomplete));
-        Assert.False(ApiErrors.IsTransient(ErrorKind.VmFailed));
+        Assert.True(ErrorKind.Incomplete.IsLuaError());
+        Assert.False(ErrorKind.VmFailed.IsTransient());
     }
 }
 

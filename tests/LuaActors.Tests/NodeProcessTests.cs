@@ -88,7 +88,7 @@ public sealed class NodeProcessTests
     [InlineData("names the actor system 'other'", "--port", "0", "--seed", "akka.tcp://other@127.0.0.1:4053")]
     [InlineData("is not ADDRESS:PORT", "--port", "0", "--http", "5080")]
     [InlineData("cannot read the config file", "--port", "0", "--config", "/nonexistent/node.conf")]
-    [InlineData("unknown option '--frob'", "--frob")]
+    [InlineData("unknown argument '--frob'", "--frob")]
     public async Task Bad_options_exit_2_with_a_clear_message(string message, params string[] args)
     {
         var result = await Cli.Wrap("dotnet")

@@ -1,4 +1,3 @@
-using Akka.Configuration;
 using LuaActors.Host;
 
 namespace LuaActors.Tests;
@@ -10,7 +9,7 @@ namespace LuaActors.Tests;
 public sealed class RemotingExposureTests
 {
     private static string? WarningFor(string remoting) =>
-        RemotingExposure.Warning(ConfigurationFactory.ParseString(NodeConfig.Build(new NodeOptions { Config = remoting })));
+        RemotingExposure.Warning(NodeSettings.Resolve(new NodeOptions { Config = remoting }, _ => null));
 
     [Theory]
     [InlineData("127.0.0.1")]

@@ -4,6 +4,9 @@ using Akka.Configuration;
 using LuaActors.Cluster;
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LuaActors.Api;
 
@@ -22,18 +25,18 @@ namespace LuaActors.Api;
 /// </summary>
 public sealed partial class VmManager : IAsyncDisposable
 {
-    private readonly bool _ownsSystem;
+    private readonly IHost? _host;
     private readonly TimeSpan _askMargin;
     private readonly TimeSpan _askTimeout;
     private readonly TimeSpan _defaultTimeout;
     private readonly Lazy<Task> _disposal;
     private int _disposed;
 
-    private VmManager(ActorSystem system, IActorRef manager, bool ownsSystem)
+    private VmManager(ActorSystem system, IActorRef manager, IHost? host)
     {
         System = system;
         Manager = manager;
-        _ownsSystem = ownsSystem;
+        _host = host;
         var config = system.Settings.Config.WithFallback(LuaActorsConfig.Default);
         _askMargin = config.GetTimeSpan("luaactors.api.ask-margin");
         _askTimeout = config.GetTimeSpan("luaactors.api.ask-timeout");
@@ -56,27 +59,41 @@ public sealed partial class VmManager : IAsyncDisposable
     /// <summary>The <see cref="ManagerActor"/> every call goes to.</summary>
     public IActorRef Manager { get; }
 
-    /// <summary>Starts an actor system of its own with the factory and manager actors; disposing stops it.</summary>
-    public static Task<VmManager> StartAsync(VmManagerOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts an actor system of its own with the factory and manager actors, through the same
+    /// Akka.Hosting wiring as an application's host (<c>AddAkka(name, b =&gt; b.WithLuaActors(options))</c>);
+    /// disposing stops it. It handles no signals (the application owns them).
+    /// </summary>
+    /// <exception cref="ConfigurationException">
+    /// <see cref="VmManagerOptions.Config"/> is not HOCON that stands on its own, or a LuaActors key
+    /// is out of range (<see cref="LuaActorsConfigurationException"/>).
+    /// </exception>
+    public static async Task<VmManager> StartAsync(VmManagerOptions? options = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         options ??= new VmManagerOptions();
-        var config = LuaActorsConfig.WithOverrides(options.Config);
-        var system = ActorSystem.Create(options.SystemName, config);
-        try
+        var hocon = string.IsNullOrWhiteSpace(options.Config) ? null : LuaActorsConfig.Parse(options.Config, "the LuaActors config");
+        var luaActors = options.LuaActors ?? new LuaActorsOptions();
+        luaActors.Validate();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
+        builder.Services.AddAkka(options.SystemName, akka =>
         {
-            var manager = SpawnActors(system, config);
-            return Task.FromResult(new VmManager(system, manager, ownsSystem: true));
-        }
-        catch
-        {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10), CancellationToken.None);
-            throw;
-        }
+            if (hocon is not null)
+            {
+                akka.AddHocon(hocon, HoconAddMode.Prepend);
+            }
+
+            akka.WithLuaActors(luaActors);
+        });
+        var host = builder.Build();
+        await host.StartLuaActorsHostAsync(cancellationToken).ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        return new VmManager(system, ActorRegistry.For(system).Get<ManagerActor>(), host);
     }
 
     /// <summary>Wraps a manager actor that runs in an actor system the application owns (Akka.Hosting).</summary>
-    public static VmManager ForActorSystem(ActorSystem system, IActorRef manager) => new(system, manager, ownsSystem: false);
+    public static VmManager ForActorSystem(ActorSystem system, IActorRef manager) => new(system, manager, host: null);
 
     /// <summary>
     /// Starts the factory and manager actors in <paramref name="system"/>: VMs as children of a
@@ -131,6 +148,27 @@ public sealed partial class VmManager : IAsyncDisposable
         new(await AskAsync<Executed>(
             new Execute(vmId, code, ExecuteMode.Chunk, options?.TimeoutMs, options?.MemoryMb),
             RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Runs <paramref name="code"/> like <see cref="ExecuteAsync(string, string, ExecuteOptions?, CancellationToken)"/>
+    /// (or <see cref="EvalAsync"/> for <see cref="ExecuteMode.Repl"/>) but returns a Lua error as
+    /// a value instead of throwing it: the HTTP API answers it as a result. Other failures throw.
+    /// </summary>
+    internal async Task<(ExecuteResult? Result, LuaException? LuaError)> ExecuteOutcomeAsync(
+        string vmId, string code, ExecuteMode mode, ExecuteOptions? options, CancellationToken cancellationToken)
+    {
+        CheckId(vmId);
+        ThrowIfDisposed();
+        var reply = await Manager.Ask<object>(
+            new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb), RequestTimeout(options), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            Executed executed => (new ExecuteResult(executed), null),
+            RequestFailed failed when LuaActorsException.From(failed) is LuaException lua => (null, lua),
+            RequestFailed failed => throw LuaActorsException.From(failed),
+            _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to Execute"),
+        };
+    }
 
     /// <summary>Runs <paramref name="code"/> and converts its first value to <typeparamref name="T"/>.</summary>
     public async Task<T?> ExecuteAsync<T>(
@@ -200,28 +238,36 @@ public sealed partial class VmManager : IAsyncDisposable
     private async Task DisposeOnceAsync()
     {
         Volatile.Write(ref _disposed, 1);
-        if (!_ownsSystem || System.WhenTerminated.IsCompleted)
+        if (_host is null)
         {
             return;
         }
 
-        if (IsCluster(System))
+        if (!System.WhenTerminated.IsCompleted && !IsCluster(System))
         {
-            // Leave the cluster: this node's VMs are handed over to the others, not removed.
-            await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance).ConfigureAwait(false);
-            return;
+            try
+            {
+                await AskUncheckedAsync<AllVmsShutDown>(ShutdownAll.Instance, _askTimeout, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or LuaActorsException)
+            {
+                // Terminating the system stops the VM actors, which kill their processes anyway.
+            }
         }
 
-        try
-        {
-            await AskUncheckedAsync<AllVmsShutDown>(ShutdownAll.Instance, _askTimeout, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or LuaActorsException)
-        {
-            // Terminating the system stops the VM actors, which kill their processes anyway.
-        }
+        // The host stops Akka with CoordinatedShutdown: in a cluster the node leaves and its VMs
+        // are handed over to the others, not removed.
+        await _host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await System.WhenTerminated.ConfigureAwait(false);
+        _host.Dispose();
+    }
 
-        await System.Terminate().ConfigureAwait(false);
+    /// <summary>The embedded host leaves SIGINT/SIGTERM to the application (Akka's exit hook still leaves a cluster).</summary>
+    private sealed class NoSignalsLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private TimeSpan RequestTimeout(ExecuteOptions? options) =>

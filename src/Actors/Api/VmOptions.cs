@@ -34,6 +34,9 @@ public sealed record VmManagerOptions
 {
     public string SystemName { get; init; } = "luaactors";
 
-    /// <summary>HOCON laid over hocon/luaactors.conf (e.g. <c>luaactors.vm.default-timeout = 2s</c>).</summary>
+    /// <summary>HOCON laid over hocon/luaactors.conf (e.g. <c>luaactors.vm.default-timeout = 2s</c>); Akka keys too.</summary>
     public string? Config { get; init; }
+
+    /// <summary>LuaActors' typed settings, laid over <see cref="Config"/> (the same object an application passes to <c>WithLuaActors</c>).</summary>
+    public LuaActorsOptions? LuaActors { get; init; }
 }

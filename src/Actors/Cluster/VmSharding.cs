@@ -1,11 +1,26 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using Akka.Hosting;
 using LuaActors.Configuration;
 
 namespace LuaActors.Cluster;
 
-/// <summary>Starts the shard region "vm" and this node's <see cref="ShardedManagerActor"/>.</summary>
+/// <summary>The <see cref="ActorRegistry"/> key of the shard region "vm" (<c>registry.Get&lt;VmShardRegion&gt;()</c>).</summary>
+public sealed class VmShardRegion
+{
+    private VmShardRegion()
+    {
+    }
+}
+
+/// <summary>
+/// Starts the shard region "vm" and this node's <see cref="ShardedManagerActor"/>, from
+/// <see cref="Api.AkkaHostingExtensions.WithLuaActors(AkkaConfigurationBuilder)"/>'s actor start-up;
+/// the region goes into the <see cref="ActorRegistry"/> as <see cref="VmShardRegion"/>. (Not
+/// Akka.Cluster.Hosting's WithShardRegion: whether the system is a cluster is known only once it
+/// runs, and the entities need this node's factory and registry.)
+/// </summary>
 public static class VmSharding
 {
     public const string RegionName = "vm";
@@ -24,6 +39,7 @@ public static class VmSharding
             new VmMessageExtractor(cluster.GetInt("number-of-shards")),
             sharding.DefaultShardAllocationStrategy(shardingSettings),
             VmActor.HandOff.Instance);
+        ActorRegistry.For(system).Register<VmShardRegion>(region, overwrite: true);
         return system.ActorOf(
             ShardedManagerActor.Props(region, factory, registry, settings, cluster.GetTimeSpan("placement-wait")),
             "vm-manager");

@@ -14,9 +14,7 @@ internal static class CliApp
         var client = new ClientOptions(environment);
         var root = new RootCommand("LuaActors: Lua VMs as actors on an Akka.NET cluster.") { HelpName = "luaactors" };
         root.Add(EvalCommand.Create());
-        // The node parses its own options for now; with a System.CommandLine command for it this line becomes
-        // root.Add(LuaActors.Host.Node.NodeCommandLine.Create());
-        root.Add(CliHelp.Document(NodePassThrough.Create(environment), Usage.NodeText));
+        root.Add(NodeCommandLine.Create(environment));
         root.Add(DoctorCommand.Create());
         root.Add(VmClientCommands.Create(client));
         root.Add(GroupClientCommands.Create(client));

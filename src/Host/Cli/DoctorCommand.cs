@@ -33,7 +33,7 @@ internal static class DoctorCommand
         Config config;
         try
         {
-            config = LuaActorsConfig.WithOverrides(NodeConfig.Build(new NodeOptions { ConfigFile = file }));
+            config = NodeSettings.Resolve(new NodeOptions { ConfigFile = file }, _ => null).Hocon.WithFallback(LuaActorsConfig.Default);
         }
         catch (Exception e) when (e is NodeOptionsException or ConfigurationException)
         {

@@ -10,11 +10,19 @@ namespace LuaActors.Host;
 /// </summary>
 internal static class ListenPortsCheck
 {
-    public static void Validate(Config nodeConfig, int httpPort)
+    public static void Validate(NodeSettings settings)
     {
-        var networking = NetworkingSettings.From(nodeConfig.WithFallback(LuaActorsConfig.Default).GetConfig("luaactors.vm"));
-        var remotingPort = nodeConfig.GetInt("akka.remote.dot-netty.tcp.port", 0);
-        foreach (var (what, port) in new[] { ("HTTP API", httpPort), ("cluster (remoting)", remotingPort) })
+        NetworkingSettings networking;
+        try
+        {
+            networking = NetworkingSettings.From(settings.Hocon.WithFallback(LuaActorsConfig.Default).GetConfig("luaactors.vm"));
+        }
+        catch (ConfigurationException e)
+        {
+            throw new NodeOptionsException(e.Message);
+        }
+
+        foreach (var (what, port) in new[] { ("HTTP API", settings.Http.Port), ("cluster (remoting)", settings.Port) })
         {
             if (port != 0 && networking.InListenPorts(port))
             {

@@ -19,8 +19,9 @@ internal static class BearerAuth
         var expected = Encoding.UTF8.GetBytes(token);
         app.Use(async (context, next) =>
         {
-            // Probes (load balancers, Kubernetes) carry no token, and the answer is only up or not.
-            if (HealthEndpoints.Paths.Contains(context.Request.Path.Value, StringComparer.Ordinal))
+            // Probes (load balancers, Kubernetes) carry no token; the answer is only up or not. The
+            // OpenAPI document tells the shape of the API, nothing of its VMs.
+            if (HttpApi.PublicPaths.Contains(context.Request.Path.Value, StringComparer.Ordinal))
             {
                 await next(context);
                 return;

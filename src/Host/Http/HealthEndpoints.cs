@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using LuaActors.Api;
+using Akka.Hosting;
 using LuaActors.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,14 +22,14 @@ internal static class HealthEndpoints
     // A coordinator that does not answer within this is as good as none, for a probe.
     private static readonly TimeSpan CoordinatorWait = TimeSpan.FromSeconds(2);
 
-    public static void Map(IEndpointRouteBuilder routes, VmManager manager)
+    public static void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", () => manager.System.WhenTerminated.IsCompleted
+        routes.MapGet("/healthz", (ActorSystem system) => system.WhenTerminated.IsCompleted
             ? Results.Json(new HealthResponse("terminated", ["the actor system has stopped"]), ApiJson.Server, statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Json(new HealthResponse("alive", []), ApiJson.Server));
-        routes.MapGet("/readyz", async (HttpContext context) =>
+        routes.MapGet("/readyz", async (ActorSystem system, CancellationToken cancellationToken) =>
         {
-            var problems = await ProblemsAsync(manager.System, context.RequestAborted);
+            var problems = await ProblemsAsync(system, cancellationToken);
             return problems.Count == 0
                 ? Results.Json(new HealthResponse("ready", []), ApiJson.Server)
                 : Results.Json(new HealthResponse("not-ready", problems), ApiJson.Server, statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -52,7 +52,7 @@ internal static class HealthEndpoints
 
         try
         {
-            var region = ClusterSharding.Get(system).ShardRegion(VmSharding.RegionName);
+            var region = ActorRegistry.For(system).Get<VmShardRegion>();
             var regions = await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, CoordinatorWait, cancellationToken);
             return regions.Regions.Contains(cluster.SelfAddress)
                 ? []

@@ -12,9 +12,9 @@ namespace LuaActors.Host;
 internal static class RemotingExposure
 {
     /// <summary>The warning to print at start-up, or null when the port is loopback-only or TLS is on.</summary>
-    public static string? Warning(Config config)
+    public static string? Warning(NodeSettings settings)
     {
-        var tcp = config.GetConfig("akka.remote.dot-netty.tcp") ?? Config.Empty;
+        var tcp = settings.Hocon.GetConfig("akka.remote.dot-netty.tcp") ?? Config.Empty;
         if (tcp.GetBoolean("enable-ssl", false))
         {
             return null;
@@ -23,14 +23,14 @@ internal static class RemotingExposure
         // The socket listens on bind-hostname when one is set (a node behind NAT advertises
         // hostname but binds elsewhere, e.g. 0.0.0.0), else on hostname.
         var bindHostname = tcp.GetString("bind-hostname", "") ?? "";
-        var hostname = bindHostname.Length > 0 ? bindHostname : tcp.GetString("hostname", "") ?? "";
+        var hostname = bindHostname.Length > 0 ? bindHostname : settings.Hostname;
         if (IsLoopback(hostname))
         {
             return null;
         }
 
         var shown = hostname.Length == 0 ? "every address" : hostname;
-        return $"WARNING: the cluster port ({shown}:{tcp.GetInt("port", 0)}) is reachable beyond this machine, " +
+        return $"WARNING: the cluster port ({shown}:{settings.Port}) is reachable beyond this machine, " +
             "unauthenticated and unencrypted: anyone who can connect to it can join the cluster and run code in its VMs. " +
             "Keep it on a private network (firewall it to the cluster's nodes), or turn on TLS with " +
             "akka.remote.dot-netty.tcp.enable-ssl = on and a certificate (docs/guarantees.md, \"The cluster port\").";

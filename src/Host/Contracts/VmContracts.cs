@@ -1,12 +1,10 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using LuaActors.Api;
 using LuaActors.Messages;
 
 namespace LuaActors.Host;
 
-// The JSON of the HTTP API (docs/api.md), shared by the node (HttpApi) and the client (ApiClient).
+// The JSON of /vms: create, list, show, execute (docs/api.md), shared by the node (src/Host/Http) and the client (ApiClient).
 
 /// <summary>The VM options of POST /vms and POST /groups (every member gets the same).</summary>
 internal abstract record VmOptionsRequest
@@ -46,27 +44,6 @@ internal sealed record ExecuteRequest
     public int? MemoryMb { get; init; }
 }
 
-/// <summary>POST /groups: VMs NAME-1..COUNT, each with the same options.</summary>
-internal sealed record CreateGroupRequest : VmOptionsRequest
-{
-    [JsonRequired]
-    public string? Name { get; init; }
-
-    [JsonRequired]
-    public int? Count { get; init; }
-}
-
-/// <summary>POST /groups/{name}/execute: one chunk on every member at once.</summary>
-internal sealed record GroupExecuteRequest
-{
-    [JsonRequired]
-    public string? Code { get; init; }
-
-    public int? TimeoutMs { get; init; }
-
-    public int? MemoryMb { get; init; }
-}
-
 /// <summary>What GET /vms/{id} returns, and each entry of GET /vms.</summary>
 internal sealed record VmInfoDto(
     string Id,
@@ -91,36 +68,7 @@ internal sealed record VmInfoDto(
         info.InboxCount, info.Peers ?? [], info.Topics ?? [], info.Confinement ?? []);
 }
 
-/// <summary>POST /vms/{id}/messages and POST /topics/{topic}/messages: one value, any JSON.</summary>
-internal sealed record MessageRequest
-{
-    [JsonRequired]
-    public JsonElement Value { get; init; }
-}
-
-/// <summary>202 of POST /vms/{id}/messages: the message waits in the inbox (or was handed to a waiting vm.receive).</summary>
-internal sealed record MessageAcceptedDto(string Vm, int InboxCount);
-
-/// <summary>202 of POST /topics/{topic}/messages.</summary>
-internal sealed record PublishedDto(string Topic);
-
-/// <summary>POST /vms/{id}/peers.</summary>
-internal sealed record LinkRequest
-{
-    [JsonRequired]
-    public string? Peer { get; init; }
-}
-
 internal sealed record VmListDto(IReadOnlyList<VmInfoDto> Vms);
-
-/// <summary>What POST /groups and GET /groups/{name} return: the members in order.</summary>
-internal sealed record GroupDto(string Name, IReadOnlyList<VmInfoDto> Vms);
-
-/// <summary>POST /groups/{name}/execute: one result per member, in member order; ok when all succeeded.</summary>
-internal sealed record GroupExecuteResponse(bool Ok, IReadOnlyList<ExecuteResponse> Results);
-
-/// <summary>DELETE /groups/{name}.</summary>
-internal sealed record GroupRemovedDto(string Name, int Removed);
 
 /// <summary>
 /// The 200 answer of an execute: <see cref="Ok"/> true with the values, or false with a Lua
@@ -175,56 +123,3 @@ internal sealed record ExecuteResponse
 }
 
 internal sealed record LuaErrorDto(string Kind, string Message, string Traceback, string Output, bool OutputTruncated);
-
-/// <summary>Every answer that is not a success: {"error": {"kind", "message"}}.</summary>
-internal sealed record ErrorResponse(ErrorDto Error);
-
-internal sealed record ErrorDto(string Kind, string Message);
-
-/// <summary>GET /cluster.</summary>
-internal sealed record ClusterDto(string Self, string? Leader, int Vms, IReadOnlyList<MemberDto> Members);
-
-internal sealed record MemberDto(string Address, string Status, bool Reachable, IReadOnlyList<string> Roles, int Vms);
-
-/// <summary>A JSON value carried as its text, written and read without re-encoding.</summary>
-[JsonConverter(typeof(RawJsonConverter))]
-internal sealed record RawJson(string Text)
-{
-    public override string ToString() => Text;
-}
-
-internal sealed class RawJsonConverter : JsonConverter<RawJson>
-{
-    public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        using var document = JsonDocument.ParseValue(ref reader);
-        return new RawJson(document.RootElement.GetRawText());
-    }
-
-    // The VM's encoder wrote valid JSON; re-encoding could turn 4.0 into 4 or escape characters.
-    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
-        writer.WriteRawValue(value.Text, skipInputValidation: true);
-}
-
-internal static class ApiJson
-{
-    /// <summary>What the node reads and writes: camelCase, unknown or mistyped fields refused.</summary>
-    public static readonly JsonSerializerOptions Server = new(JsonSerializerDefaults.Web)
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        NumberHandling = JsonNumberHandling.Strict,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        AllowTrailingCommas = false,
-    };
-
-    /// <summary>What the client reads and writes: like the node's, but tolerant of fields added later.</summary>
-    public static readonly JsonSerializerOptions Client = new(Server)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    /// <summary>An enum value as the API spells it: kebab-case (AlreadyExists → already-exists).</summary>
-    public static string Name<T>(T value) where T : struct, Enum =>
-        JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
-}

@@ -1,8 +1,9 @@
 namespace LuaActors.Host;
 
 /// <summary>
-/// How to start one cluster node (<see cref="NodeHost.StartAsync"/>). A null property takes its
-/// value from <see cref="Config"/>, then <see cref="ConfigFile"/>, then hocon/node.conf.
+/// How to start one cluster node (<see cref="NodeHost.StartAsync"/>), as the command line gives
+/// it. A null property takes its value from the LUAACTORS_* environment, then <see cref="Config"/>,
+/// then <see cref="ConfigFile"/>, then hocon/node.conf (<see cref="NodeSettings.Resolve"/>).
 /// </summary>
 internal sealed record NodeOptions
 {

@@ -2,27 +2,30 @@ using Akka;
 using Akka.Actor;
 using LuaActors.Api;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LuaActors.Host;
 
-/// <summary>A started node: its Akka address, its HTTP URL, and a graceful stop.</summary>
+/// <summary>A started node: its Akka address, its HTTP URL, and a graceful stop through the host.</summary>
 internal sealed class RunningNode : IAsyncDisposable
 {
-    private readonly WebApplication _web;
+    private readonly WebApplication _app;
     private readonly Lazy<Task> _stop;
     private readonly Lazy<Task> _stopHttp;
 
-    public RunningNode(VmManager manager, WebApplication web, Address address, Uri httpUrl)
+    public RunningNode(WebApplication app, Address address, Uri httpUrl)
     {
-        Manager = manager;
-        _web = web;
+        _app = app;
+        System = app.Services.GetRequiredService<ActorSystem>();
+        Manager = app.Services.GetRequiredService<VmManager>();
         Address = address;
         HttpUrl = httpUrl;
         _stop = new Lazy<Task>(StopOnceAsync);
 
-        // Whatever starts CoordinatedShutdown (StopAsync, SIGTERM through Akka's own hook, an
-        // operator's leave), the HTTP API stops taking requests first, letting those in flight
-        // finish, before the node leaves the cluster and its VMs stop.
+        // The host stops the HTTP server before Akka. Whatever else starts CoordinatedShutdown
+        // (Akka's SIGTERM hook, an operator's leave, a downing), the HTTP API stops taking
+        // requests first too, letting those in flight finish, before the VMs stop.
         _stopHttp = new Lazy<Task>(StopHttpOnceAsync);
         CoordinatedShutdown.Get(System).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-http-api", async () =>
         {
@@ -33,7 +36,10 @@ internal sealed class RunningNode : IAsyncDisposable
 
     public VmManager Manager { get; }
 
-    public ActorSystem System => Manager.System;
+    public ActorSystem System { get; }
+
+    /// <summary>The node's services (DI): the ActorSystem, the VmManager, the ActorRegistry.</summary>
+    public IServiceProvider Services => _app.Services;
 
     /// <summary>akka.tcp://luaactors@HOST:PORT, the address seeds and VmInfo.Node use.</summary>
     public Address Address { get; }
@@ -47,14 +53,15 @@ internal sealed class RunningNode : IAsyncDisposable
     /// <summary>Why the node stopped (null while it runs): a leave or process exit, or a downing.</summary>
     public CoordinatedShutdown.Reason? ShutdownReason => CoordinatedShutdown.Get(System).ShutdownReason;
 
-    /// <summary>Whether the node stopped because it was asked to (leave, signal), not downed by the cluster.</summary>
+    /// <summary>Whether the node stopped because it was asked to (host stop, signal, leave), not downed by the cluster.</summary>
     public bool StoppedOnPurpose =>
         ShutdownReason is CoordinatedShutdown.ClusterLeavingReason or CoordinatedShutdown.ClrExitReason;
 
     /// <summary>
-    /// Leaves the cluster with CoordinatedShutdown (the HTTP API stops first, then the VM actors
-    /// stop and kill their processes, then the actor system) and returns once all is stopped.
-    /// Safe to call more than once, and after the cluster downed the node.
+    /// Stops the host: the HTTP API stops first (requests in flight may finish), then Akka.Hosting
+    /// runs CoordinatedShutdown (the node leaves the cluster, the VM actors stop and kill their
+    /// processes, the actor system stops). Returns once all is stopped. Safe to call more than
+    /// once, and after the cluster downed the node.
     /// </summary>
     public Task StopAsync() => _stop.Value;
 
@@ -62,11 +69,10 @@ internal sealed class RunningNode : IAsyncDisposable
 
     private async Task StopOnceAsync()
     {
-        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        await _app.StopAsync(CancellationToken.None);
         await System.WhenTerminated;
-        // A downed node runs CoordinatedShutdown from a later phase: the HTTP API is still up.
         await _stopHttp.Value;
-        await _web.DisposeAsync();
+        await _app.DisposeAsync();
     }
 
     private async Task StopHttpOnceAsync()
@@ -74,7 +80,7 @@ internal sealed class RunningNode : IAsyncDisposable
         using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(3));
         try
         {
-            await _web.StopAsync(drain.Token);
+            await _app.Services.GetRequiredService<IServer>().StopAsync(drain.Token);
         }
         catch (OperationCanceledException)
         {

@@ -1,0 +1,179 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using LuaActors.Api;
+using LuaActors.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LuaActors.Host;
+
+/// <summary>
+/// Starts one cluster node as a Generic Host application: Kestrel with the HTTP API, and the
+/// actor system through Akka.Hosting (<c>AddAkka("luaactors", b =&gt; b.WithRemoting(…).WithClustering(…).WithLuaActors())</c>),
+/// the same wiring embedders use; Akka's log goes through Microsoft.Extensions.Logging to stderr.
+/// </summary>
+internal static class NodeHost
+{
+    /// <summary>
+    /// Starts a node and returns once its HTTP API listens (the node may still be joining).
+    /// <paramref name="environment"/> gives the <c>LUAACTORS_*</c> variables (none when null).
+    /// Throws <see cref="NodeOptionsException"/> for options that cannot work and
+    /// <see cref="NodeStartException"/> when the node cannot start.
+    /// </summary>
+    public static async Task<RunningNode> StartAsync(
+        NodeOptions options, Func<string, string?>? environment = null, CancellationToken cancellationToken = default)
+    {
+        var settings = NodeSettings.Resolve(options, environment ?? (_ => null));
+        if (!settings.Http.IsLoopback && settings.Token is null)
+        {
+            throw new NodeOptionsException(
+                $"the HTTP API would listen on {settings.Http.Address}, which is not loopback: give it a token " +
+                "(--token TOKEN or LUAACTORS_TOKEN), or listen on 127.0.0.1");
+        }
+
+        if (RemotingExposure.Warning(settings) is { } warning)
+        {
+            options.Errors.WriteLine(warning);
+        }
+
+        ListenPortsCheck.Validate(settings);
+
+        var app = Build(settings, options.Errors);
+        try
+        {
+            await app.StartLuaActorsHostAsync(cancellationToken);
+        }
+        catch (ConfigurationException e)
+        {
+            throw new NodeOptionsException(e.Message);
+        }
+        catch (IOException e)
+        {
+            // Kestrel's bind (the actor system, created first, has bound its port by then).
+            throw new NodeStartException($"the HTTP API cannot listen on {settings.Http.Address}:{settings.Http.Port}: {Innermost(e).Message}", e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new NodeStartException(
+                $"cannot start the cluster node on {settings.Hostname}:{settings.Port}: {Innermost(e).Message}", e);
+        }
+
+        var system = app.Services.GetRequiredService<ActorSystem>();
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        options.Output.WriteLine($"node: {cluster.SelfAddress}");
+        system.ActorOf(ClusterEventLogger.Props(options.Output), "cluster-event-logger");
+        if (settings.Seeds.Count == 0)
+        {
+            // No seeds: this node is a cluster of its own (its address is known only now, with port 0).
+            options.Output.WriteLine("seeds: none, this node is its own seed");
+            cluster.Join(cluster.SelfAddress);
+        }
+        else
+        {
+            options.Output.WriteLine($"seeds: {string.Join(", ", settings.Seeds)}");
+        }
+
+        var url = BoundUrl(app);
+        options.Output.WriteLine($"http: {url}");
+        options.Output.WriteLine("capacity: " + LuaActors.Process.VmCapacity.Describe());
+        return new RunningNode(app, cluster.SelfAddress, url);
+    }
+
+    private static WebApplication Build(NodeSettings settings, TextWriter errors)
+    {
+        // The slim builder reads no appsettings.json, ASPNETCORE_* variables or command line:
+        // the node's own settings are the whole configuration.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "luaactors", Args = [] });
+        builder.Configuration.Sources.Clear();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = HttpBodyLimit.For(SizeLimits.From(settings.Hocon.WithFallback(LuaActorsConfig.Default)));
+            kestrel.Listen(settings.Http.Address, settings.Http.Port);
+        });
+
+        // Logs on stderr (stdout carries the node's own lines): Akka's at the configured level,
+        // ASP.NET Core's warnings and errors.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(
+            console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Akka", MelLevel(settings.LogLevel));
+
+        // Signals belong to `luaactors node` (NodeCommandLine), and to the test host when a node
+        // runs in a test: the host itself handles none.
+        builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = HttpDrain);
+        builder.Services.AddSingleton(new HttpErrorLog(errors));
+        builder.Services.AddAkka(NodeSettings.SystemName, akka =>
+        {
+            // hocon/node.conf, the config file and the test's HOCON: cluster tuning, log level, VM settings.
+            akka.AddHocon(settings.Hocon, HoconAddMode.Prepend)
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = settings.LogLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithRemoting(new RemoteOptions { HostName = settings.Hostname, Port = settings.Port })
+                .WithClustering(new ClusterOptions { SeedNodes = settings.Seeds.Count == 0 ? null : [.. settings.Seeds] })
+                .WithLuaActors();
+        });
+        builder.Services.AddVmManager();
+        builder.Services.AddLuaActorsHttpApi();
+
+        var app = builder.Build();
+        app.MapLuaActorsHttpApi(settings.Token);
+        return app;
+    }
+
+    /// <summary>How long requests in flight may finish when the node stops, before they are cut off.</summary>
+    private static readonly TimeSpan HttpDrain = TimeSpan.FromSeconds(3);
+
+    private static LogLevel MelLevel(Akka.Event.LogLevel level) => level switch
+    {
+        Akka.Event.LogLevel.DebugLevel => LogLevel.Debug,
+        Akka.Event.LogLevel.InfoLevel => LogLevel.Information,
+        Akka.Event.LogLevel.ErrorLevel => LogLevel.Error,
+        _ => LogLevel.Warning,
+    };
+
+    private static Uri BoundUrl(WebApplication web)
+    {
+        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("the HTTP server reports no address");
+        var uri = new Uri(bound);
+        return HttpEndpoint.ClientUrl(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port);
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e;
+    }
+
+    private sealed class NoSignalsLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
