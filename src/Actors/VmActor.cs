@@ -6,6 +6,7 @@ using Akka.Event;
 using LuaActors.Backends;
 using LuaActors.Cluster;
 using LuaActors.Configuration;
+using LuaActors.Diagnostics;
 using LuaActors.Messages;
 using LuaActors.Process;
 
@@ -190,6 +191,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        LuaActorsMetrics.VmTracked(Self, _vmId, () => new VmSample(_spec?.Type, _state, _instance?.ProcessId, _inbox?.Count ?? 0, _waiting.Count));
         if (_registry is not null)
         {
             _registry.FindAsync(_vmId).PipeTo(
@@ -201,6 +203,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        LuaActorsMetrics.VmUntracked(Self);
         _instance?.Kill();
         _instance = null;
         ForgetListeners();
@@ -427,6 +430,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
                 var memoryKb = execute.MemoryMb is { } mb ? Math.Min(mb * 1024L, _memoryBytes / 1024) : 0;
                 var op = execute.Mode == ExecuteMode.Repl ? Frame.Ops.Eval : Frame.Ops.Execute;
                 Write(op, PendingKind.Execute, sender, timeout, $"{timeout} {memoryKb}\n", execute.Code);
+                LuaActorsMetrics.ExecutionStarted(Self, _nextId, execute);
                 break;
             case PingVm:
                 Write(Frame.Ops.Ping, PendingKind.Ping, sender, _timeoutMs);
@@ -515,6 +519,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     private void StartNewInstance()
     {
         var generation = ++_generation;
+        LuaActorsMetrics.VmStarting(Self);
         _exitedBeforeStart = null;
         var start = new InstanceStart(_vmId, generation, Self, _memoryBytes + _settings.AddressSpaceHeadroomBytes, _spec?.Networking ?? false);
         Task<IVmInstance> starting;
@@ -620,7 +625,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         {
             case PendingKind.Execute:
                 // Too big a reply would be dropped on its way to another node: TooLarge instead, here too.
-                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame)));
+                head.ReplyTo.Tell(LuaActorsMetrics.ExecutionCompleted(Self, head.Id, _sizeLimits.CheckReply(_vmId, Replies.FromExecution(_vmId, frame))));
                 break;
             case PendingKind.Ping:
                 head.ReplyTo.Tell(frame.Op == Frame.Ops.Ok
@@ -704,6 +709,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
     private void OnReady()
     {
         var restarted = _state == VmState.Restarting;
+        LuaActorsMetrics.VmReady(Self, restarted);
         _state = VmState.Running;
         if (_creator is not null)
         {
@@ -788,6 +794,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
         _log.Warning("VM {0}: {1}", _vmId, _lastError);
 
+        LuaActorsMetrics.ExecutionsLost(Self, _killedForTimeout);
         foreach (var pending in _pending.Where(p => IsUserRequest(p.Kind)))
         {
             pending.ReplyTo.Tell(pending.Id == _killedForTimeout
@@ -817,6 +824,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers
         }
 
         _restarts++;
+        LuaActorsMetrics.VmRestarted(Self, reason);
         var now = Stopwatch.GetTimestamp();
         _recentRestarts.Enqueue(now);
         while (_recentRestarts.Count > 0 && Stopwatch.GetElapsedTime(_recentRestarts.Peek(), now) > _settings.RestartWindow)

@@ -112,6 +112,7 @@ internal static class NodeHost
             kestrel.Listen(endpoint.Address, endpoint.Port);
         });
         builder.Services.AddRoutingCore();
+        builder.Services.AddLuaActorsTelemetry(manager.System.Settings.Config);
         // Signals belong to `luaactors node` (and to the test host when a node runs in a test).
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
         var app = builder.Build();
@@ -124,6 +125,7 @@ internal static class NodeHost
 
         app.UseRouting();
         HealthEndpoints.Map(app, manager);
+        app.MapLuaActorsMetrics();
         new HttpApi(manager, errors).Map(app);
         return app;
     }
