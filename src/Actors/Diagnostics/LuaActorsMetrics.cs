@@ -66,6 +66,13 @@ public static class LuaActorsMetrics
     /// <summary>Every VM type seen: their gauges go on reporting zeros rather than vanish.</summary>
     private static readonly ConcurrentDictionary<string, byte> TypesSeen = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// CPU seconds (user, system) of processes gone since, by type, as of the last collection
+    /// that saw them alive: keeps luaactors.vm.process.cpu.time from falling when a VM restarts
+    /// or is removed (a fall would read as a counter reset).
+    /// </summary>
+    private static readonly Dictionary<string, (double User, double System)> RetiredCpu = new(StringComparer.Ordinal);
+
     private static readonly Lock SnapshotLock = new();
     private static Snapshot? _snapshot;
     private static int _perVmTop = 10;
@@ -107,6 +114,11 @@ public static class LuaActorsMetrics
     {
         if (Vms.TryRemove(vm, out var tracked))
         {
+            lock (SnapshotLock)
+            {
+                Retire(tracked);
+            }
+
             foreach (var id in tracked.InFlight.Keys.ToList())
             {
                 Complete(tracked, id, "error", ErrorType(ErrorKind.Stopped));
@@ -247,14 +259,31 @@ public static class LuaActorsMetrics
 
                 TypesSeen.TryAdd(sample.Type, 0);
                 var usage = sample.ProcessId is { } pid ? VmProcessStats.Read(pid) : null;
-                var cpu = usage?.CpuSeconds ?? 0;
-                var recentCpu = cpu >= tracked.LastCpu ? cpu - tracked.LastCpu : cpu;
-                tracked.LastCpu = cpu;
+                if (sample.ProcessId != tracked.LastProcessId)
+                {
+                    // A new process (or none): the old one's CPU time moves to the retired total.
+                    Retire(tracked);
+                    tracked.LastProcessId = sample.ProcessId;
+                }
+
+                var recentCpu = (usage?.CpuSeconds ?? 0) - (tracked.LastUsage?.CpuSeconds ?? 0);
+                tracked.LastUsage = usage ?? tracked.LastUsage;
                 rows.Add(new VmRow(tracked.VmId, sample.Type, sample.State, sample.InboxDepth, sample.Waiting, usage, recentCpu));
             }
 
             _snapshot = new Snapshot(now, rows);
             return _snapshot;
+        }
+    }
+
+    /// <summary>Adds the VM's last seen process CPU time to its type's retired total (under the snapshot lock).</summary>
+    private static void Retire(TrackedVm tracked)
+    {
+        if (tracked.LastUsage is { } last)
+        {
+            var retired = RetiredCpu.GetValueOrDefault(tracked.Type);
+            RetiredCpu[tracked.Type] = (retired.User + last.UserSeconds, retired.System + last.SystemSeconds);
+            tracked.LastUsage = null;
         }
     }
 
@@ -280,12 +309,19 @@ public static class LuaActorsMetrics
     private static IEnumerable<Measurement<double>> ObserveCpu()
     {
         var rows = Current().Rows;
-        foreach (var type in TypesSeen.Keys)
+        var measurements = new List<Measurement<double>>();
+        lock (SnapshotLock)
         {
-            var ofType = rows.Where(r => r.Type == type && r.Usage is not null).ToList();
-            yield return new Measurement<double>(ofType.Sum(r => r.Usage!.Value.UserSeconds), new(VmTypeTag, type), new(CpuModeTag, "user"));
-            yield return new Measurement<double>(ofType.Sum(r => r.Usage!.Value.SystemSeconds), new(VmTypeTag, type), new(CpuModeTag, "system"));
+            foreach (var type in TypesSeen.Keys)
+            {
+                var ofType = rows.Where(r => r.Type == type && r.Usage is not null).ToList();
+                var retired = RetiredCpu.GetValueOrDefault(type);
+                measurements.Add(new(retired.User + ofType.Sum(r => r.Usage!.Value.UserSeconds), new(VmTypeTag, type), new(CpuModeTag, "user")));
+                measurements.Add(new(retired.System + ofType.Sum(r => r.Usage!.Value.SystemSeconds), new(VmTypeTag, type), new(CpuModeTag, "system")));
+            }
         }
+
+        return measurements;
     }
 
     private static IEnumerable<Measurement<T>> Top<T>(Func<VmRow, T> value) where T : struct =>
@@ -319,8 +355,10 @@ public static class LuaActorsMetrics
         /// <summary>Stopwatch timestamp of the start in progress, 0 when none (the actor's thread only).</summary>
         public long StartingAt { get; set; }
 
-        /// <summary>CPU seconds at the previous collection (under the snapshot lock).</summary>
-        public double LastCpu { get; set; }
+        /// <summary>The process and its usage at the previous collection (under the snapshot lock).</summary>
+        public int? LastProcessId { get; set; }
+
+        public ProcessUsage? LastUsage { get; set; }
     }
 }
 
