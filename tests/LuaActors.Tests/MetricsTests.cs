@@ -3,6 +3,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using LuaActors.Diagnostics;
 using LuaActors.Host;
 using LuaActors.Tests.Support;
 
@@ -98,6 +102,30 @@ public sealed class MetricsTests
         Assert.Contains("http_response_status_code=\"401\"", await scraped.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task With_an_otlp_endpoint_the_node_pushes_metrics_and_the_execute_spans()
+    {
+        using var collector = new OtlpCollector();
+        await using var node = await NodeProcess.StartAsync(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Url,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+        });
+        using (var created = await node.Client.PostAsJsonAsync("vms", new { id = "metered" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        Assert.True((await ExecuteAsync(node.Client, "return 1")).GetProperty("ok").GetBoolean());
+
+        // Protobuf keeps strings as UTF-8: the names are in the exported bodies as they are.
+        await Eventually.TrueAsync(() => collector.Received("/v1/traces", LuaActorsTracing.VmExecuteSpan)
+            && collector.Received("/v1/traces", LuaActorsTracing.ExecuteSpan)
+            && collector.Received("/v1/traces", "/vms/{id}/execute"), TimeSpan.FromSeconds(60), "the execute's spans exported");
+        await Eventually.TrueAsync(() => collector.Received("/v1/metrics", "luaactors.vm.executions"), TimeSpan.FromSeconds(60), "the metrics exported");
+    }
+
     private static async Task<JsonElement> ExecuteAsync(HttpClient client, string code)
     {
         using var response = await client.PostAsJsonAsync("vms/metered/execute", new { code });
@@ -106,6 +134,56 @@ public sealed class MetricsTests
     }
 
     private static async Task<JsonElement> InfoAsync(HttpClient client) => await client.GetFromJsonAsync<JsonElement>("vms/metered");
+
+    /// <summary>An OTLP/HTTP receiver that keeps every body it is sent, by path, and answers 200.</summary>
+    private sealed class OtlpCollector : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
+
+        public OtlpCollector()
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Url = $"http://127.0.0.1:{port}";
+            _listener.Prefixes.Add(Url + "/");
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public string Url { get; }
+
+        public bool Received(string path, string text) =>
+            _received.Any(r => r.Path == path && Encoding.UTF8.GetString(r.Body).Contains(text, StringComparison.Ordinal));
+
+        public void Dispose() => _listener.Close();
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                _received.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
+                // An empty Export*ServiceResponse: all accepted.
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/x-protobuf";
+                context.Response.Close();
+            }
+        }
+    }
 
     /// <summary>Prometheus text format: <c>name{label="value",…} number</c> per sample line.</summary>
     private sealed class Scrape(string text)
