@@ -83,6 +83,39 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Only_the_busiest_vms_get_series_of_their_own()
+    {
+        using var config = await TempFile.WithTextAsync("luaactors.metrics.per-vm-top = 2\n");
+        await using var node = await NodeProcess.StartAsync(new Dictionary<string, string?>(), args: ["--config", config.Path]);
+        foreach (var id in new[] { "idle-1", "idle-2", "busy" })
+        {
+            using var created = await node.Client.PostAsJsonAsync("vms", new { id });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // A first scrape sets where every VM's CPU time stands; then only "busy" works.
+        await node.Client.GetStringAsync("metrics");
+        using (var burn = await node.Client.PostAsJsonAsync("vms/busy/execute", new { code = "local x = 0 for i = 1, 2e7 do x = x + i end return x" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, burn.StatusCode);
+        }
+
+        // Scrapes within a second share one reading of /proc: wait for a fresh one that ranks "busy" first.
+        Scrape? scrape = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            scrape = new Scrape(await node.Client.GetStringAsync("metrics"));
+            return scrape.Count("luaactors_vm_top_cpu_time_seconds_total", ("luaactors_vm_id", "busy")) == 1;
+        });
+        Assert.Equal(2, scrape!.Count("luaactors_vm_top_cpu_time_seconds_total"));
+        Assert.Equal(2, scrape.Count("luaactors_vm_top_memory_usage_bytes"));
+        Assert.True(scrape.Sum("luaactors_vm_top_cpu_time_seconds_total", ("luaactors_vm_id", "busy")) > 0);
+        // The totals by type still cover all three.
+        Assert.Equal(3, scrape.Sum("luaactors_vm_count", ("luaactors_vm_state", "running")));
+        Assert.True(scrape.Sum("luaactors_vm_process_cpu_time_seconds_total") >= scrape.Sum("luaactors_vm_top_cpu_time_seconds_total", ("luaactors_vm_id", "busy")));
+    }
+
+    [Fact]
     public async Task Metrics_need_the_token_when_the_node_has_one()
     {
         await using var node = await NodeHost.StartAsync(new NodeOptions
