@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using LuaActors.Diagnostics;
 using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Messages;
@@ -62,6 +63,7 @@ public sealed partial class VmActor
     private void StartNewInstance()
     {
         var generation = ++_generation;
+        LuaActorsMetrics.VmStarting(Self);
         _exitedBeforeStart = null;
         var start = new InstanceStart(_vmId, generation, Self, _limits.MemoryBytes + _settings.AddressSpaceHeadroomBytes, _spec!.Networking);
         Task<IVmInstance> starting;
@@ -171,6 +173,7 @@ public sealed partial class VmActor
     private void OnReady()
     {
         var restarted = _reported == VmState.Restarting;
+        LuaActorsMetrics.VmReady(Self, restarted);
         Enter(VmState.Running);
         if (_creator is not null)
         {
@@ -247,7 +250,9 @@ public sealed partial class VmActor
         _generation++;
         _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
         _log.Warning("VM {0}: {1}", _vmId, _lastError);
-        foreach (var (pending, timedOut) in _pipeline.Abandon())
+        var abandoned = _pipeline.Abandon();
+        LuaActorsMetrics.ExecutionsLost(Self, abandoned.Where(a => a.TimedOut).Select(a => (uint?)a.Request.Id).FirstOrDefault());
+        foreach (var (pending, timedOut) in abandoned)
         {
             pending.ReplyTo.Tell(timedOut
                 ? new RequestFailed(_vmId, ErrorKind.Timeout,
@@ -278,6 +283,7 @@ public sealed partial class VmActor
             return;
         }
 
+        LuaActorsMetrics.VmRestarted(Self, reason);
         Enter(VmState.Restarting);
         if (decision.Backoff <= TimeSpan.Zero)
         {

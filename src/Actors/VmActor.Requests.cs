@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Actor;
 using Akka.Event;
+using LuaActors.Diagnostics;
 using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Messages;
@@ -61,10 +62,11 @@ public sealed partial class VmActor
 
         var timeout = execute.TimeoutMs ?? _limits.TimeoutMs;
         var memoryKb = _limits.ExecuteMemoryKb(execute.MemoryMb);
-        Write(RequestKind.Execute, sender, timeout,
+        var request = Write(RequestKind.Execute, sender, timeout,
             id => execute.Mode == ExecuteMode.Repl
                 ? HostFrames.Eval(id, timeout, memoryKb, execute.Code)
                 : HostFrames.Execute(id, timeout, memoryKb, execute.Code));
+        LuaActorsMetrics.ExecutionStarted(Self, request.Id, execute);
     }
 
     private void OnFrame(InstanceFrameReceived received)
@@ -90,7 +92,7 @@ public sealed partial class VmActor
         {
             case RequestKind.Execute:
                 // Too big a reply would be dropped on its way to another node: TooLarge instead, here too.
-                head.ReplyTo.Tell(_sizeLimits.CheckReply(_vmId, frame.ToMessage(_vmId)));
+                head.ReplyTo.Tell(LuaActorsMetrics.ExecutionCompleted(Self, head.Id, _sizeLimits.CheckReply(_vmId, frame.ToMessage(_vmId))));
                 break;
             case RequestKind.Ping:
                 head.ReplyTo.Tell(frame is OkReply pong

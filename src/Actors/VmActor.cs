@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using LuaActors.Diagnostics;
 using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Configuration;
@@ -100,14 +101,18 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     public static Props Props(string vmId, IActorRef factory, VmSettings settings, IVmSpecStore specs, IActorRef router) =>
         Akka.Actor.Props.Create(() => new VmActor(vmId, factory, settings, specs, router));
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        LuaActorsMetrics.VmTracked(Self, _vmId, () => new VmSample(_spec?.Type, _reported, _instance?.ProcessId, _inbox?.Count ?? 0, _waiting.Count));
         _specs.FindAsync(_vmId).PipeTo(
             Self,
             success: spec => new SpecLoaded(spec),
             failure: error => new SpecLoaded(null, error.GetBaseException().Message));
+    }
 
     protected override void PostStop()
     {
+        LuaActorsMetrics.VmUntracked(Self);
         KillInstance();
         var stopped = new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' was stopped");
         foreach (var (pending, _) in _pipeline.Abandon())

@@ -9,13 +9,17 @@ public enum ExecuteMode
     Repl,
 }
 
-/// <summary>Run Lua code in a VM. Null limits fall back to the VM's own.</summary>
+/// <summary>
+/// Run Lua code in a VM. Null limits fall back to the VM's own. <paramref name="Trace"/>: the
+/// caller's span, if it is traced (absent in messages from nodes that predate it).
+/// </summary>
 public sealed record Execute(
     string VmId,
     string Code,
     ExecuteMode Mode = ExecuteMode.Chunk,
     int? TimeoutMs = null,
-    int? MemoryMb = null) : IVmCommand;
+    int? MemoryMb = null,
+    TraceContext? Trace = null) : IVmCommand;
 
 /// <summary>
 /// The reply to <see cref="Execute"/>: <paramref name="ValuesJson"/> is a JSON array of

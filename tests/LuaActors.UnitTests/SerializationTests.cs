@@ -26,6 +26,7 @@ public sealed class SerializationTests : IDisposable
         new ShutdownAll(),
         new AllVmsShutDown(3),
         new Execute("vm1", "return '\u00e9\\0'", ExecuteMode.Repl, 50, 8),
+        new Execute("vm1", "return 1", Trace: new TraceContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "k=v")),
         new Executed("vm1", 2, "[1,2.0]", "out\n", true),
         new RequestFailed("vm1", ErrorKind.Timeout, "late", "tb", "out", false),
         new ResetVm("vm1"),
@@ -83,7 +84,7 @@ public sealed class SerializationTests : IDisposable
     [Fact]
     public void Every_public_record_of_the_protocol_is_a_bound_message_or_a_part_of_one()
     {
-        var parts = new[] { typeof(VmLimits) };
+        var parts = new[] { typeof(VmLimits), typeof(TraceContext) };
         var unbound = typeof(ILuaActorsMessage).Assembly.GetExportedTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace == "LuaActors.Messages")
             .Where(t => !typeof(ILuaActorsMessage).IsAssignableFrom(t) && !parts.Contains(t));

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using LuaActors.Cluster;
 using LuaActors.Configuration;
+using LuaActors.Diagnostics;
 using LuaActors.Messages;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -143,11 +144,9 @@ public sealed partial class VmManager : IAsyncDisposable
     /// <see cref="DefaultTimeout"/> (5 s by default); then it fails with a <see cref="LuaException"/>
     /// of kind Timeout and the VM keeps its state.
     /// </summary>
-    public async Task<ExecuteResult> ExecuteAsync(
+    public Task<ExecuteResult> ExecuteAsync(
         string vmId, string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
-        new(await AskAsync<Executed>(
-            new Execute(vmId, code, ExecuteMode.Chunk, options?.TimeoutMs, options?.MemoryMb),
-            RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+        ExecuteTracedAsync(vmId, code, ExecuteMode.Chunk, options, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="code"/> like <see cref="ExecuteAsync(string, string, ExecuteOptions?, CancellationToken)"/>
@@ -159,15 +158,31 @@ public sealed partial class VmManager : IAsyncDisposable
     {
         CheckId(vmId);
         ThrowIfDisposed();
-        var reply = await Manager.Ask<object>(
-            new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb), RequestTimeout(options), cancellationToken).ConfigureAwait(false);
-        return reply switch
+        // Traced like ExecuteAsync: the HTTP request's span is the parent, the VM's node continues it.
+        using var activity = LuaActorsTracing.StartExecute(vmId, mode);
+        try
         {
-            Executed executed => (new ExecuteResult(executed), null),
-            RequestFailed failed when LuaActorsException.From(failed) is LuaException lua => (null, lua),
-            RequestFailed failed => throw LuaActorsException.From(failed),
-            _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to Execute"),
-        };
+            var reply = await Manager.Ask<object>(
+                new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb, LuaActorsTracing.Current()),
+                RequestTimeout(options), cancellationToken).ConfigureAwait(false);
+            if (reply is RequestFailed { } refused && LuaActorsException.From(refused) is LuaException luaError)
+            {
+                LuaActorsTracing.Failed(activity, luaError);
+                return (null, luaError);
+            }
+
+            return reply switch
+            {
+                Executed executed => (new ExecuteResult(executed), null),
+                RequestFailed failed => throw LuaActorsException.From(failed),
+                _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to Execute"),
+            };
+        }
+        catch (Exception e)
+        {
+            LuaActorsTracing.Failed(activity, e);
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="code"/> and converts its first value to <typeparamref name="T"/>.</summary>
@@ -176,11 +191,9 @@ public sealed partial class VmManager : IAsyncDisposable
         (await ExecuteAsync(vmId, code, options, cancellationToken).ConfigureAwait(false)).Get<T>();
 
     /// <summary>Evaluates a REPL line like <c>lua -i</c>: an expression shows its value, a statement runs.</summary>
-    public async Task<ExecuteResult> EvalAsync(
+    public Task<ExecuteResult> EvalAsync(
         string vmId, string line, ExecuteOptions? options = null, CancellationToken cancellationToken = default) =>
-        new(await AskAsync<Executed>(
-            new Execute(vmId, line, ExecuteMode.Repl, options?.TimeoutMs, options?.MemoryMb),
-            RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+        ExecuteTracedAsync(vmId, line, ExecuteMode.Repl, options, cancellationToken);
 
     public Task<VmInfo> GetVmInfoAsync(string vmId, CancellationToken cancellationToken = default) =>
         AskAsync<VmInfo>(new GetVmInfo(vmId), _askTimeout, cancellationToken);
@@ -268,6 +281,27 @@ public sealed partial class VmManager : IAsyncDisposable
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// An execute in its own span (when traces are collected), whose context goes with the
+    /// message to the VM's node (docs/operations.md, "Traces").
+    /// </summary>
+    private async Task<ExecuteResult> ExecuteTracedAsync(
+        string vmId, string code, ExecuteMode mode, ExecuteOptions? options, CancellationToken cancellationToken)
+    {
+        using var activity = LuaActorsTracing.StartExecute(vmId, mode);
+        try
+        {
+            return new(await AskAsync<Executed>(
+                new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb, LuaActorsTracing.Current()),
+                RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            LuaActorsTracing.Failed(activity, e);
+            throw;
+        }
     }
 
     private TimeSpan RequestTimeout(ExecuteOptions? options) =>

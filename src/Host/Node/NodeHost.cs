@@ -135,9 +135,11 @@ internal static class NodeHost
         });
         builder.Services.AddVmManager();
         builder.Services.AddLuaActorsHttpApi();
+        builder.Services.AddLuaActorsTelemetry(settings.Hocon.WithFallback(LuaActorsConfig.Default));
 
         var app = builder.Build();
         app.MapLuaActorsHttpApi(settings.Token);
+        app.MapLuaActorsMetrics();
         return app;
     }
 
