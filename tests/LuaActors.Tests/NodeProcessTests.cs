@@ -43,6 +43,9 @@ public sealed class NodeProcessTests
             var address = Line("node: ");
             Assert.Matches(@"^akka\.tcp://luaactors@127\.0\.0\.1:\d+$", address);
             Assert.DoesNotMatch(":4053$", address);
+            // The node states how many VM processes its descriptor limit allows, and how to raise it.
+            await Eventually.TrueAsync(() => Line("capacity: ") is not null, TimeSpan.FromSeconds(10), "the node printing its capacity");
+            Assert.Matches(@"^\d+ VM processes on this node \(RLIMIT_NOFILE \d+.*ulimit -n", Line("capacity: "));
 
             using var client = new HttpClient { BaseAddress = new Uri(Line("http: ")!) };
             await Eventually.TrueAsync(() => stdout.Any(l => l.Contains($"member up {address} (this node)", StringComparison.Ordinal)),
