@@ -47,8 +47,8 @@ public sealed class ManagerActor : ReceiveActor
 
         Receive<CreateVm>(create => Create(create, Sender));
         Receive<CreateChecked>(OnCreateChecked);
-        Receive<ListVms>(_ => Collect(Sender, ListAsync()));
-        Receive<ShutdownAll>(_ => Collect(Sender, RemoveAllAsync()));
+        Receive<ListVms>(_ => Collect(Sender, VmCatalog.ListAsync(_specs, Self, _settings.ListTimeout)));
+        Receive<ShutdownAll>(_ => Collect(Sender, VmCatalog.RemoveAllAsync(_specs, Self, _settings.ListTimeout + _settings.ListTimeout)));
         Receive<Collected>(collected =>
         {
             if (collected.Reply is AllVmsShutDown)
@@ -199,49 +199,9 @@ public sealed class ManagerActor : ReceiveActor
         }
     }
 
-    private async Task<ILuaActorsMessage> ListAsync()
-    {
-        var self = Self;
-        var specs = await _specs.AllAsync().ConfigureAwait(false);
-        var infos = await Task.WhenAll(specs.Values.Select(async spec =>
-        {
-            try
-            {
-                return await self.Ask<object>(new GetVmInfo(spec.VmId), _settings.ListTimeout).ConfigureAwait(false) as VmInfo
-                    ?? Unresponsive(spec, "no info");
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                return Unresponsive(spec, "did not answer in time");
-            }
-        })).ConfigureAwait(false);
-        return new VmList(infos.OrderBy(v => v.VmId, StringComparer.Ordinal).ToArray());
-    }
-
-    private async Task<ILuaActorsMessage> RemoveAllAsync()
-    {
-        var self = Self;
-        var specs = await _specs.AllAsync().ConfigureAwait(false);
-        var removed = await Task.WhenAll(specs.Keys.Select(async id =>
-        {
-            try
-            {
-                return await self.Ask<object>(new RemoveVm(id), _settings.ListTimeout + _settings.ListTimeout).ConfigureAwait(false) is VmRemoved;
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                return false;
-            }
-        })).ConfigureAwait(false);
-        return new AllVmsShutDown(removed.Count(ok => ok));
-    }
-
     private void Collect(IActorRef replyTo, Task<ILuaActorsMessage> work) =>
         work.PipeTo(
             Self,
             success: reply => new Collected(replyTo, reply),
             failure: error => new Collected(replyTo, new RequestFailed("", ErrorKind.Stopped, error.GetBaseException().Message)));
-
-    private static VmInfo Unresponsive(VmSpec spec, string why) =>
-        new(spec.VmId, spec.Type, VmState.Unresponsive, null, "", 0, 0, null, 0, why);
 }

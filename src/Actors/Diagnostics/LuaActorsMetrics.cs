@@ -158,6 +158,14 @@ public static class LuaActorsMetrics
     /// <summary>An execute went to the VM process as request <paramref name="requestId"/>: its span starts.</summary>
     public static void ExecutionStarted(IActorRef vm, uint requestId, Execute execute)
     {
+        // The execute path pays for the bookkeeping only while something collects it (an exporter
+        // enables the instruments, a tracer listens); a request started before that just goes
+        // uncounted (Complete finds no entry).
+        if (!Executions.Enabled && !ExecutionDuration.Enabled && !LuaActorsTracing.Source.HasListeners())
+        {
+            return;
+        }
+
         if (Vms.TryGetValue(vm, out var tracked))
         {
             tracked.InFlight[requestId] = new InFlight(
