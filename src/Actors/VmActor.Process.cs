@@ -175,6 +175,11 @@ public sealed partial class VmActor
         var restarted = _reported == VmState.Restarting;
         LuaActorsMetrics.VmReady(Self, restarted);
         Enter(VmState.Running);
+        if (!restarted)
+        {
+            Context.System.EventStream.Publish(new VmStarted(_vmId, _spec!.Type, _instance?.ProcessId, Created: _creator is not null));
+        }
+
         if (_creator is not null)
         {
             _creator.Tell(new VmCreated(Info()));
@@ -250,6 +255,7 @@ public sealed partial class VmActor
         _generation++;
         _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
         _log.Warning("VM {0}: {1}", _vmId, _lastError);
+        Context.System.EventStream.Publish(new VmCrashed(_vmId, _lastError));
         var abandoned = _pipeline.Abandon();
         LuaActorsMetrics.ExecutionsLost(Self, abandoned.Where(a => a.TimedOut).Select(a => (uint?)a.Request.Id).FirstOrDefault());
         foreach (var (pending, timedOut) in abandoned)

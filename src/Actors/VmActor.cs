@@ -129,6 +129,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         FailHostWaits(stopped);
         if (_handingOff)
         {
+            Context.System.EventStream.Publish(new VmHandedOff(_vmId));
             HandMessagingOver();
         }
         else
@@ -332,6 +333,11 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         Become(() => Unregistered(removed: true, NotRegistered()));
         // The parent hears first, so a create sent after the answer finds the actor stopping.
         Passivate();
+        if (removed.CreationFailure is null)
+        {
+            Context.System.EventStream.Publish(new VmRemoved(_vmId));
+        }
+
         removed.ReplyTo.Tell(removed.CreationFailure ?? (ILuaActorsMessage)new VmRemoved(_vmId));
     }
 

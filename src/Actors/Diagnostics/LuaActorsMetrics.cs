@@ -17,7 +17,7 @@ namespace LuaActors.Diagnostics;
 /// VMs that used the most CPU since the previous collection.
 /// </para>
 /// </summary>
-public static class LuaActorsMetrics
+public static partial class LuaActorsMetrics
 {
     public const string MeterName = "LuaActors";
 
@@ -223,6 +223,8 @@ public static class LuaActorsMetrics
             return;
         }
 
+        tracked.Stats.Record(Stopwatch.GetElapsedTime(inFlight.StartedAt).TotalSeconds);
+
         var type = new KeyValuePair<string, object?>(VmTypeTag, tracked.Type);
         var outcomeTag = new KeyValuePair<string, object?>(OutcomeTag, outcome);
         if (errorType is null)
@@ -356,6 +358,9 @@ public static class LuaActorsMetrics
 
         /// <summary>Type once the spec is known (it never changes after).</summary>
         public string Type => _type ?? (Sample().Type is { } type ? _type = type : "?");
+
+        /// <summary>Executes answered and their durations, for <see cref="ReadVms"/>.</summary>
+        public VmExecutionStats Stats { get; } = new();
 
         /// <summary>Executes in the process (the actor's thread only).</summary>
         public Dictionary<uint, InFlight> InFlight { get; } = [];

@@ -20,6 +20,7 @@ internal static class CliApp
         root.Add(GroupClientCommands.Create(client));
         root.Add(MessageClientCommands.CreatePublish(client));
         root.Add(ClusterCommand.Create(client));
+        root.Add(TopCommand.Create(client));
         root.Add(AttachCommand.Create(client));
         root.Add(CompletionCommand.Create());
         // `luaactors` alone: the overview, as --help; `luaactors help [COMMAND…]` as COMMAND --help.

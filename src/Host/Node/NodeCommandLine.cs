@@ -37,7 +37,7 @@ public static class NodeCommandLine
         var symbols = new Symbols();
         var command = new Command("node", Description)
         {
-            symbols.Hostname, symbols.Port, symbols.Seed, symbols.Http, symbols.Token, symbols.Config,
+            symbols.Hostname, symbols.Port, symbols.Seed, symbols.Http, symbols.Token, symbols.Config, symbols.LogFormat,
         };
         command.SetAction((result, cancellationToken) => RunAsync(OptionsOf(result), environment, cancellationToken));
         return command;
@@ -52,6 +52,7 @@ public static class NodeCommandLine
         Http = result.GetValue<string?>("--http"),
         Token = result.GetValue<string?>("--token"),
         ConfigFile = result.GetValue<string?>("--config"),
+        LogFormat = result.GetValue<string?>("--log-format"),
     };
 
     /// <summary>Starts the node, waits for a signal or for the cluster to stop it, and stops it.</summary>
@@ -161,6 +162,12 @@ public static class NodeCommandLine
                 "the environment [LUAACTORS_CONFIG].",
             HelpName = "FILE",
         };
+
+        public Option<string?> LogFormat { get; } = new Option<string?>("--log-format")
+        {
+            Description = "The log on stderr: text lines, or json (one object per line) [LUAACTORS_LOG_FORMAT] (text).",
+            HelpName = "FORMAT",
+        }.AcceptOnlyFromAmong("text", "json");
 
         private static int? ParsePort(ArgumentResult result)
         {

@@ -40,14 +40,14 @@ internal static class NodeHost
                 "(--token TOKEN or LUAACTORS_TOKEN), or listen on 127.0.0.1");
         }
 
-        if (RemotingExposure.Warning(settings) is { } warning)
-        {
-            options.Errors.WriteLine(warning);
-        }
-
         ListenPortsCheck.Validate(settings);
 
         var app = Build(settings, options.Errors);
+        if (RemotingExposure.Warning(settings) is { } warning)
+        {
+            LogLineWriter.For(options.Errors, app.Services.GetRequiredService<ILoggerFactory>(), LogLevel.Warning).WriteLine(warning);
+        }
+
         try
         {
             await app.StartLuaActorsHostAsync(cancellationToken);
@@ -101,24 +101,14 @@ internal static class NodeHost
             kestrel.Listen(settings.Http.Address, settings.Http.Port);
         });
 
-        // Logs on stderr (stdout carries the node's own lines): Akka's at the configured level,
-        // ASP.NET Core's warnings and errors.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss.fff ";
-        });
-        builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(
-            console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("Akka", MelLevel(settings.LogLevel));
+        // Logs on stderr (stdout carries the node's own lines), text or JSON (NodeLogging).
+        builder.Logging.AddNodeLogging(settings.LogFormat, settings.NodeLogLevel, settings.LogLevel);
 
         // Signals belong to `luaactors node` (NodeCommandLine), and to the test host when a node
         // runs in a test: the host itself handles none.
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = HttpDrain);
-        builder.Services.AddSingleton(new HttpErrorLog(errors));
+        builder.Services.AddSingleton(services => new HttpErrorLog(LogLineWriter.For(errors, services.GetRequiredService<ILoggerFactory>(), LogLevel.Error)));
         builder.Services.AddAkka(NodeSettings.SystemName, akka =>
         {
             // hocon/node.conf, the config file and the test's HOCON: cluster tuning, log level, VM settings.
@@ -127,32 +117,27 @@ internal static class NodeHost
                 {
                     loggers.LogLevel = settings.LogLevel;
                     loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
+                    loggers.AddLogger<AkkaLogBridge>();
                 })
                 .WithRemoting(new RemoteOptions { HostName = settings.Hostname, Port = settings.Port })
                 .WithClustering(new ClusterOptions { SeedNodes = settings.Seeds.Count == 0 ? null : [.. settings.Seeds] })
-                .WithLuaActors();
+                .WithLuaActors()
+                .WithNodeObservers();
         });
         builder.Services.AddVmManager();
         builder.Services.AddLuaActorsHttpApi();
         builder.Services.AddLuaActorsTelemetry(settings.Hocon.WithFallback(LuaActorsConfig.Default));
 
         var app = builder.Build();
+        app.UseRequestLog();
         app.MapLuaActorsHttpApi(settings.Token);
         app.MapLuaActorsMetrics();
+        app.MapLuaActorsTop();
         return app;
     }
 
     /// <summary>How long requests in flight may finish when the node stops, before they are cut off.</summary>
     private static readonly TimeSpan HttpDrain = TimeSpan.FromSeconds(3);
-
-    private static LogLevel MelLevel(Akka.Event.LogLevel level) => level switch
-    {
-        Akka.Event.LogLevel.DebugLevel => LogLevel.Debug,
-        Akka.Event.LogLevel.InfoLevel => LogLevel.Information,
-        Akka.Event.LogLevel.ErrorLevel => LogLevel.Error,
-        _ => LogLevel.Warning,
-    };
 
     private static Uri BoundUrl(WebApplication web)
     {

@@ -22,6 +22,9 @@ internal sealed record NodeOptions
     /// <summary>Required on every HTTP request when set; required to bind a non-loopback address.</summary>
     public string? Token { get; init; }
 
+    /// <summary>The log's format on stderr, text or json (node.conf: text).</summary>
+    public string? LogFormat { get; init; }
+
     /// <summary>A HOCON file laid over hocon/node.conf.</summary>
     public string? ConfigFile { get; init; }
 

@@ -33,6 +33,7 @@ internal sealed record NodeSettings(
         ("LUAACTORS_HTTP", "--http"),
         ("LUAACTORS_TOKEN", "--token"),
         ("LUAACTORS_CONFIG", "--config"),
+        ("LUAACTORS_LOG_FORMAT", "--log-format"),
     ];
 
     private static readonly Lazy<Config> NodeDefaults = new(() =>
@@ -54,6 +55,12 @@ internal sealed record NodeSettings(
         "ERROR" or "OFF" => Akka.Event.LogLevel.ErrorLevel,
         _ => Akka.Event.LogLevel.WarningLevel,
     };
+
+    /// <summary>How the log on stderr is written (luaactors.node.log-format: text).</summary>
+    public LogFormat LogFormat { get; init; }
+
+    /// <summary>The level of the node's own events: requests, VM lifecycle (luaactors.node.log-level: INFO).</summary>
+    public Microsoft.Extensions.Logging.LogLevel NodeLogLevel => NodeLogging.ParseLevel(Hocon.GetString("luaactors.node.log-level", "INFO"));
 
     /// <summary>
     /// Resolves <paramref name="options"/> (the command line) over <paramref name="environment"/>
@@ -104,7 +111,12 @@ internal sealed record NodeSettings(
             seeds.Select(CheckSeed).ToList(),
             HttpEndpoint.Parse(http),
             string.IsNullOrEmpty(token) ? null : token,
-            hocon);
+            hocon)
+        {
+            LogFormat = options.LogFormat is { } flag ? NodeLogging.ParseFormat(flag, "--log-format")
+                : Env("LUAACTORS_LOG_FORMAT") is { } envFormat ? NodeLogging.ParseFormat(envFormat, "LUAACTORS_LOG_FORMAT")
+                : NodeLogging.ParseFormat(hocon.GetString("luaactors.node.log-format", "text"), "luaactors.node.log-format"),
+        };
     }
 
     /// <summary>A port given as text (a flag or a variable): 0 to 65535.</summary>
