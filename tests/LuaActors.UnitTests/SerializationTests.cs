@@ -68,6 +68,11 @@ public sealed class SerializationTests : IDisposable
         new ReceivedFromVm("vm1", null),
         new StartServer("vm1", "127.0.0.1", 0),
         new ServerStarted("vm1", 20001),
+        new VmStarted("vm1", "basic", 123, Created: true),
+        new VmCrashed("vm1", "process killed by signal 9 (exit code 137)"),
+        new VmHandedOff("vm1"),
+        new GetNodeStats(),
+        new NodeStats("akka.tcp://sys@127.0.0.1:1", 0.42, 2, [new VmStats("vm1", 1.5, 7, [1, 0, 6])]),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);
@@ -84,7 +89,7 @@ public sealed class SerializationTests : IDisposable
     [Fact]
     public void Every_public_record_of_the_protocol_is_a_bound_message_or_a_part_of_one()
     {
-        var parts = new[] { typeof(VmLimits), typeof(TraceContext) };
+        var parts = new[] { typeof(VmLimits), typeof(TraceContext), typeof(VmStats) };
         var unbound = typeof(ILuaActorsMessage).Assembly.GetExportedTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace == "LuaActors.Messages")
             .Where(t => !typeof(ILuaActorsMessage).IsAssignableFrom(t) && !parts.Contains(t));
