@@ -22,7 +22,8 @@ internal static class ListenPortsCheck
             throw new NodeOptionsException(e.Message);
         }
 
-        foreach (var (what, port) in new[] { ("HTTP API", settings.Http.Port), ("cluster (remoting)", settings.Port) })
+        var management = settings.Discovery.Method == DiscoveryMethod.None ? 0 : settings.Discovery.ManagementPort;
+        foreach (var (what, port) in new[] { ("HTTP API", settings.Http.Port), ("cluster (remoting)", settings.Port), ("management", management) })
         {
             if (port != 0 && networking.InListenPorts(port))
             {

@@ -71,7 +71,13 @@ internal static class NodeHost
         var cluster = Akka.Cluster.Cluster.Get(system);
         options.Output.WriteLine($"node: {cluster.SelfAddress}");
         system.ActorOf(ClusterEventLogger.Props(options.Output), "cluster-event-logger");
-        if (settings.Seeds.Count == 0)
+        if (settings.Discovery.Method != DiscoveryMethod.None)
+        {
+            var discovery = settings.Discovery;
+            options.Output.WriteLine($"seeds: {discovery.MethodName} discovery of '{discovery.Service}' ({discovery.RequiredContactPoints} nodes to form a new cluster), " +
+                $"management endpoint {settings.Hostname}:{discovery.ManagementPort}");
+        }
+        else if (settings.Seeds.Count == 0)
         {
             // No seeds: this node is a cluster of its own (its address is known only now, with port 0).
             options.Output.WriteLine("seeds: none, this node is its own seed");
@@ -131,6 +137,7 @@ internal static class NodeHost
                 })
                 .WithRemoting(new RemoteOptions { HostName = settings.Hostname, Port = settings.Port })
                 .WithClustering(new ClusterOptions { SeedNodes = settings.Seeds.Count == 0 ? null : [.. settings.Seeds] })
+                .WithSeedDiscovery(settings.Discovery, settings.Hostname)
                 .WithLuaActors();
         });
         builder.Services.AddVmManager();

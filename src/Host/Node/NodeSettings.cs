@@ -21,6 +21,9 @@ internal sealed record NodeSettings(
     string? Token,
     Config Hocon)
 {
+    /// <summary>How the node finds its seeds when it has no static ones (<c>--discovery</c>).</summary>
+    public DiscoverySettings Discovery { get; init; } = DiscoverySettings.None;
+
     /// <summary>Every node of a LuaActors cluster runs an actor system of this name.</summary>
     public const string SystemName = "luaactors";
 
@@ -96,6 +99,7 @@ internal sealed record NodeSettings(
         IReadOnlyList<string> seeds = options.Seeds.Count > 0 ? options.Seeds
             : Env("LUAACTORS_SEEDS") is { } envSeeds ? envSeeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [.. hocon.GetStringList("akka.cluster.seed-nodes") ?? []];
+        var seedSource = seeds.Count == 0 ? null : options.Seeds.Count > 0 ? "--seed" : Env("LUAACTORS_SEEDS") is not null ? "LUAACTORS_SEEDS" : "akka.cluster.seed-nodes";
         var http = options.Http ?? Env("LUAACTORS_HTTP") ?? hocon.GetString("luaactors.node.http", "127.0.0.1:5080");
         var token = options.Token ?? Env("LUAACTORS_TOKEN");
         return new NodeSettings(
@@ -104,7 +108,10 @@ internal sealed record NodeSettings(
             seeds.Select(CheckSeed).ToList(),
             HttpEndpoint.Parse(http),
             string.IsNullOrEmpty(token) ? null : token,
-            hocon);
+            hocon)
+        {
+            Discovery = DiscoverySettings.Resolve(options.Discovery, environment, hocon, hostname, seedSource),
+        };
     }
 
     /// <summary>A port given as text (a flag or a variable): 0 to 65535.</summary>
