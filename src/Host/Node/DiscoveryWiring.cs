@@ -7,8 +7,8 @@ using Akka.Management.Cluster.Bootstrap;
 namespace LuaActors.Host;
 
 /// <summary>
-/// Seed discovery on Akka.Hosting: Akka.Management's HTTP endpoint (which Cluster Bootstrap
-/// probes on the peers), Cluster Bootstrap, and the Akka.Discovery provider that lists the peers.
+/// Seed discovery on Akka.Hosting: Akka.Management's settings, Cluster Bootstrap, and the
+/// Akka.Discovery provider that lists the peers (the HTTP route the peers probe: <see cref="ManagementEndpoint"/>).
 /// The node that finds itself the lowest of <see cref="DiscoverySettings.RequiredContactPoints"/>
 /// peers, none of them in a cluster yet, forms the cluster; the others join it.
 /// </summary>
@@ -24,9 +24,10 @@ internal static class DiscoveryWiring
             return akka;
         }
 
-        // The endpoint advertises and binds the node's own hostname: a peer's bootstrap recognises
-        // itself in the discovered list by hostname and port, so they must be the listed ones.
-        akka.WithAkkaManagement(new AkkaManagementOptions { HostName = hostname, Port = discovery.ManagementPort }, autoStart: true);
+        // The contact point is the node's own hostname and management port: a node's bootstrap
+        // recognises itself in the discovered list by them. Neither Akka.Management's HTTP server
+        // nor the bootstrap start on their own: the node serves the route (ManagementEndpoint).
+        akka.WithAkkaManagement(new AkkaManagementOptions { HostName = hostname, Port = discovery.ManagementPort }, autoStart: false);
         if (discovery.Method == DiscoveryMethod.Config)
         {
             akka.WithConfigDiscovery(new ConfigServiceDiscoveryOptions
@@ -47,6 +48,8 @@ internal static class DiscoveryWiring
             bootstrap.ContactPointDiscovery.RequiredContactPointsNr = discovery.RequiredContactPoints;
             bootstrap.ContactPointDiscovery.PortName = discovery.Method == DiscoveryMethod.Kubernetes ? KubernetesPortName : null;
             bootstrap.ContactPoint.FallbackPort = discovery.ManagementPort;
-        }, autoStart: true);
+            // Config endpoints on one machine differ by port: keep them all, not only those on ours.
+            bootstrap.ContactPoint.FilterOnFallbackPort = false;
+        }, autoStart: false);
     }
 }

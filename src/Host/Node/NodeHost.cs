@@ -74,6 +74,7 @@ internal static class NodeHost
         if (settings.Discovery.Method != DiscoveryMethod.None)
         {
             var discovery = settings.Discovery;
+            await ManagementEndpoint.StartBootstrapAsync(system);
             options.Output.WriteLine($"seeds: {discovery.MethodName} discovery of '{discovery.Service}' ({discovery.RequiredContactPoints} nodes to form a new cluster), " +
                 $"management endpoint {settings.Hostname}:{discovery.ManagementPort}");
         }
@@ -88,7 +89,7 @@ internal static class NodeHost
             options.Output.WriteLine($"seeds: {string.Join(", ", settings.Seeds)}");
         }
 
-        var url = BoundUrl(app);
+        var url = BoundUrl(app, settings.Discovery.Method == DiscoveryMethod.None ? null : settings.Discovery.ManagementPort);
         options.Output.WriteLine($"http: {url}");
         options.Output.WriteLine("capacity: " + LuaActors.Process.VmCapacity.Describe());
         return new RunningNode(app, cluster.SelfAddress, url);
@@ -105,6 +106,10 @@ internal static class NodeHost
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = HttpBodyLimit.For(SizeLimits.From(settings.Hocon.WithFallback(LuaActorsConfig.Default)));
             kestrel.Listen(settings.Http.Address, settings.Http.Port);
+            if (settings.Discovery.Method != DiscoveryMethod.None)
+            {
+                ManagementEndpoint.Listen(kestrel, settings.Hostname, settings.Discovery.ManagementPort);
+            }
         });
 
         // Logs on stderr (stdout carries the node's own lines): Akka's at the configured level,
@@ -145,6 +150,11 @@ internal static class NodeHost
         builder.Services.AddLuaActorsTelemetry(settings.Hocon.WithFallback(LuaActorsConfig.Default));
 
         var app = builder.Build();
+        if (settings.Discovery.Method != DiscoveryMethod.None)
+        {
+            ManagementEndpoint.Map(app, settings.Discovery.ManagementPort);
+        }
+
         app.MapLuaActorsHttpApi(settings.Token);
         app.MapLuaActorsMetrics();
         return app;
@@ -161,9 +171,10 @@ internal static class NodeHost
         _ => LogLevel.Warning,
     };
 
-    private static Uri BoundUrl(WebApplication web)
+    private static Uri BoundUrl(WebApplication web, int? managementPort)
     {
-        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+                .FirstOrDefault(a => new Uri(a).Port != managementPort)
             ?? throw new InvalidOperationException("the HTTP server reports no address");
         var uri = new Uri(bound);
         return HttpEndpoint.ClientUrl(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port);
