@@ -74,7 +74,17 @@ internal static class NodeHost
         if (settings.Discovery.Method != DiscoveryMethod.None)
         {
             var discovery = settings.Discovery;
-            await ManagementEndpoint.StartBootstrapAsync(system);
+            try
+            {
+                await ManagementEndpoint.StartBootstrapAsync(system);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+                throw new NodeStartException($"cannot start {discovery.MethodName} discovery: {Innermost(e).Message}", e);
+            }
+
             options.Output.WriteLine($"seeds: {discovery.MethodName} discovery of '{discovery.Service}' ({discovery.RequiredContactPoints} nodes to form a new cluster), " +
                 $"management endpoint {settings.Hostname}:{discovery.ManagementPort}");
         }
