@@ -22,8 +22,14 @@ internal static class ListenPortsCheck
             throw new NodeOptionsException(e.Message);
         }
 
-        foreach (var (what, port) in new[] { ("HTTP API", settings.Http.Port), ("cluster (remoting)", settings.Port) })
+        var management = settings.Discovery.Method == DiscoveryMethod.None ? 0 : settings.Discovery.ManagementPort;
+        foreach (var (what, port) in new[] { ("HTTP API", settings.Http.Port), ("cluster (remoting)", settings.Port), ("management", management) })
         {
+            if (what == "management" && port != 0 && (port == settings.Http.Port || port == settings.Port))
+            {
+                throw new NodeOptionsException($"--management-port {port} is the node's HTTP API or cluster port: give it a port of its own");
+            }
+
             if (port != 0 && networking.InListenPorts(port))
             {
                 throw new NodeOptionsException(

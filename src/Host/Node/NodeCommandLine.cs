@@ -27,6 +27,7 @@ public static class NodeCommandLine
           luaactors node --hostname 10.0.0.5 --port 4053 --seed akka.tcp://luaactors@10.0.0.5:4053 \
             --seed akka.tcp://luaactors@10.0.0.6:4053 --http 0.0.0.0:5080 --token s3cret
           LUAACTORS_PORT=0 luaactors node --http 127.0.0.1:0 --config hocon/fast-failover.conf
+          luaactors node --hostname node1 --discovery config --discovery-endpoints node1:8558,node2:8558,node3:8558
         """;
 
     /// <summary>The <c>node</c> command; its action runs the node (environment from the process).</summary>
@@ -39,6 +40,7 @@ public static class NodeCommandLine
         {
             symbols.Hostname, symbols.Port, symbols.Seed, symbols.Http, symbols.Token, symbols.Config, symbols.LogFormat,
         };
+        DiscoveryFlags.AddTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(OptionsOf(result), environment, cancellationToken));
         return command;
     }
@@ -53,6 +55,7 @@ public static class NodeCommandLine
         Token = result.GetValue<string?>("--token"),
         ConfigFile = result.GetValue<string?>("--config"),
         LogFormat = result.GetValue<string?>("--log-format"),
+        Discovery = DiscoveryFlags.Read(result),
     };
 
     /// <summary>Starts the node, waits for a signal or for the cluster to stop it, and stops it.</summary>

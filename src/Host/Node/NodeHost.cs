@@ -71,7 +71,24 @@ internal static class NodeHost
         var cluster = Akka.Cluster.Cluster.Get(system);
         options.Output.WriteLine($"node: {cluster.SelfAddress}");
         system.ActorOf(ClusterEventLogger.Props(options.Output), "cluster-event-logger");
-        if (settings.Seeds.Count == 0)
+        if (settings.Discovery.Method != DiscoveryMethod.None)
+        {
+            var discovery = settings.Discovery;
+            try
+            {
+                await ManagementEndpoint.StartBootstrapAsync(system);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+                throw new NodeStartException($"cannot start {discovery.MethodName} discovery: {Innermost(e).Message}", e);
+            }
+
+            options.Output.WriteLine($"seeds: {discovery.MethodName} discovery of '{discovery.Service}' ({discovery.RequiredContactPoints} nodes to form a new cluster), " +
+                $"management endpoint {settings.Hostname}:{discovery.ManagementPort}");
+        }
+        else if (settings.Seeds.Count == 0)
         {
             // No seeds: this node is a cluster of its own (its address is known only now, with port 0).
             options.Output.WriteLine("seeds: none, this node is its own seed");
@@ -82,7 +99,7 @@ internal static class NodeHost
             options.Output.WriteLine($"seeds: {string.Join(", ", settings.Seeds)}");
         }
 
-        var url = BoundUrl(app);
+        var url = BoundUrl(app, settings.Discovery.Method == DiscoveryMethod.None ? null : settings.Discovery.ManagementPort);
         options.Output.WriteLine($"http: {url}");
         options.Output.WriteLine("capacity: " + LuaActors.Process.VmCapacity.Describe());
         return new RunningNode(app, cluster.SelfAddress, url);
@@ -99,6 +116,10 @@ internal static class NodeHost
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = HttpBodyLimit.For(SizeLimits.From(settings.Hocon.WithFallback(LuaActorsConfig.Default)));
             kestrel.Listen(settings.Http.Address, settings.Http.Port);
+            if (settings.Discovery.Method != DiscoveryMethod.None)
+            {
+                ManagementEndpoint.Listen(kestrel, settings.Hostname, settings.Discovery.ManagementPort);
+            }
         });
 
         // Logs on stderr (stdout carries the node's own lines), text or JSON (NodeLogging).
@@ -121,6 +142,7 @@ internal static class NodeHost
                 })
                 .WithRemoting(new RemoteOptions { HostName = settings.Hostname, Port = settings.Port })
                 .WithClustering(new ClusterOptions { SeedNodes = settings.Seeds.Count == 0 ? null : [.. settings.Seeds] })
+                .WithSeedDiscovery(settings.Discovery, settings.Hostname)
                 .WithLuaActors()
                 .WithNodeObservers();
         });
@@ -129,6 +151,12 @@ internal static class NodeHost
         builder.Services.AddLuaActorsTelemetry(settings.Hocon.WithFallback(LuaActorsConfig.Default));
 
         var app = builder.Build();
+        // Peers' seed probes (about one a second each) are answered before the request log.
+        if (settings.Discovery.Method != DiscoveryMethod.None)
+        {
+            ManagementEndpoint.Map(app, settings.Discovery.ManagementPort);
+        }
+
         app.UseRequestLog();
         app.MapLuaActorsHttpApi(settings.Token);
         app.MapLuaActorsMetrics();
@@ -139,9 +167,10 @@ internal static class NodeHost
     /// <summary>How long requests in flight may finish when the node stops, before they are cut off.</summary>
     private static readonly TimeSpan HttpDrain = TimeSpan.FromSeconds(3);
 
-    private static Uri BoundUrl(WebApplication web)
+    private static Uri BoundUrl(WebApplication web, int? managementPort)
     {
-        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        var bound = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+                .FirstOrDefault(a => new Uri(a).Port != managementPort)
             ?? throw new InvalidOperationException("the HTTP server reports no address");
         var uri = new Uri(bound);
         return HttpEndpoint.ClientUrl(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port);

@@ -16,6 +16,9 @@ internal sealed record NodeOptions
     /// <summary>Seed node addresses (akka.tcp://luaactors@HOST:PORT). Empty: the config's, else itself.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
 
+    /// <summary>Seed discovery through Akka.Management instead of <see cref="Seeds"/> (<c>--discovery</c> and its flags).</summary>
+    public DiscoveryOptions Discovery { get; init; } = new();
+
     /// <summary>Where the HTTP API listens, ADDRESS:PORT (node.conf: 127.0.0.1:5080); port 0 picks a free one.</summary>
     public string? Http { get; init; }
 

@@ -21,6 +21,9 @@ internal sealed record NodeSettings(
     string? Token,
     Config Hocon)
 {
+    /// <summary>How the node finds its seeds when it has no static ones (<c>--discovery</c>).</summary>
+    public DiscoverySettings Discovery { get; init; } = DiscoverySettings.None;
+
     /// <summary>Every node of a LuaActors cluster runs an actor system of this name.</summary>
     public const string SystemName = "luaactors";
 
@@ -103,6 +106,7 @@ internal sealed record NodeSettings(
         IReadOnlyList<string> seeds = options.Seeds.Count > 0 ? options.Seeds
             : Env("LUAACTORS_SEEDS") is { } envSeeds ? envSeeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [.. hocon.GetStringList("akka.cluster.seed-nodes") ?? []];
+        var seedSource = seeds.Count == 0 ? null : options.Seeds.Count > 0 ? "--seed" : Env("LUAACTORS_SEEDS") is not null ? "LUAACTORS_SEEDS" : "akka.cluster.seed-nodes";
         var http = options.Http ?? Env("LUAACTORS_HTTP") ?? hocon.GetString("luaactors.node.http", "127.0.0.1:5080");
         var token = options.Token ?? Env("LUAACTORS_TOKEN");
         return new NodeSettings(
@@ -116,6 +120,7 @@ internal sealed record NodeSettings(
             LogFormat = options.LogFormat is { } flag ? NodeLogging.ParseFormat(flag, "--log-format")
                 : Env("LUAACTORS_LOG_FORMAT") is { } envFormat ? NodeLogging.ParseFormat(envFormat, "LUAACTORS_LOG_FORMAT")
                 : NodeLogging.ParseFormat(hocon.GetString("luaactors.node.log-format", "text"), "luaactors.node.log-format"),
+            Discovery = DiscoverySettings.Resolve(options.Discovery, environment, hocon, hostname, seedSource),
         };
     }
 

@@ -44,9 +44,11 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>
     /// Starts the node with <paramref name="environment"/> added to ours (null values removed),
     /// after <paramref name="prefix"/> (e.g. <c>prlimit --nofile=400:400</c>) and with
-    /// <paramref name="args"/> after <c>node --port 0 --http 127.0.0.1:0</c>; returns once it is Up.
+    /// <paramref name="args"/> after <c>node --port 0 --http 127.0.0.1:0</c>; returns once it is Up
+    /// (within <paramref name="upWithin"/> of printing its URL, 30 s by default).
     /// </summary>
-    public static async Task<NodeProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, string[]? prefix = null, string[]? args = null)
+    public static async Task<NodeProcess> StartAsync(
+        IReadOnlyDictionary<string, string?> environment, string[]? prefix = null, string[]? args = null, TimeSpan? upWithin = null)
     {
         var stdout = new ConcurrentQueue<string>();
         var stderr = new StringBuilder();
@@ -79,7 +81,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             await Eventually.TrueAsync(() => Line("http: ") is not null || running.Task.IsCompleted, TimeSpan.FromSeconds(60), "the node printing its HTTP URL");
             Assert.False(running.Task.IsCompleted, $"the node exited: {node.Stderr}");
             await Eventually.TrueAsync(() => stdout.Any(l => l.Contains("(this node)", StringComparison.Ordinal) && l.Contains("member up", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(30), "the node printing that it is up");
+                upWithin ?? TimeSpan.FromSeconds(30), "the node printing that it is up");
             // One connection, kept alive: a node at its fd limit may not accept another.
             node.Client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
             {
