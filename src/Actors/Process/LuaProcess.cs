@@ -148,10 +148,22 @@ internal sealed class LuaProcess : IVmInstance
         }
 
         child.Stderr.Attach(line => TellOwner(generation => new InstanceStderrLine(generation, line)));
-        var socket = new VmSocket(
-            child.Channel,
-            frame => TellOwner(generation => new InstanceFrameReceived(generation, frame)),
-            error => TellOwner(generation => new InstanceProtocolError(generation, error)));
+        VmSocket socket;
+        try
+        {
+            socket = new VmSocket(
+                child.Channel,
+                frame => TellOwner(generation => new InstanceFrameReceived(generation, frame)),
+                error => TellOwner(generation => new InstanceProtocolError(generation, error)));
+        }
+        catch (IOException)
+        {
+            // Not watched (epoll_ctl failed): a process nobody can talk to must not stay.
+            child.Launcher.Kill(child.Pid);
+            child.Channel.Dispose();
+            throw;
+        }
+
         Volatile.Write(ref _socket, socket);
         if (Volatile.Read(ref _killRequested) != 0)
         {
