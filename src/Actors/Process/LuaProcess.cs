@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Actor;
 using CliWrap;
@@ -10,13 +9,17 @@ namespace LuaActors.Process;
 
 /// <summary>
 /// One interpreter process, started by luaactors-spawn (or, without it, through the exec chain and
-/// CliWrap). Frames go in through an outbox drained by a stdin pump; stdout is parsed into frames
-/// on a stdout pump; stderr is drained line by line. Everything reaches the owning actor as
-/// messages: nothing here blocks it.
+/// CliWrap). Everything reaches the owning actor as messages: nothing here blocks it.
 /// <para>
 /// Through luaactors-spawn the process's stdin and stdout are one Unix socket, the only
-/// descriptor held here for it: the launcher drains its stderr and forwards the lines, and kills
-/// it on request (<see cref="FdBudget"/>: ~10,000 VMs under a 20,000-descriptor limit).
+/// descriptor held here for it (<see cref="VmSocket"/>): a frame is written by the sender with a
+/// non-blocking send, replies are read and decoded on the one <see cref="SocketPoller"/> thread of
+/// all VMs. The launcher drains its stderr and forwards the lines, and kills it on request
+/// (<see cref="FdBudget"/>: ~10,000 VMs under a 20,000-descriptor limit).
+/// </para>
+/// <para>
+/// Through the exec chain: frames go in through an outbox drained by a stdin pump; stdout is
+/// parsed into frames on a stdout pump; stderr is drained line by line.
 /// </para>
 /// </summary>
 internal sealed class LuaProcess : IVmInstance
@@ -30,6 +33,9 @@ internal sealed class LuaProcess : IVmInstance
 
     private int _pidfd = -1;
     private Spawner? _launcher;
+
+    // Through luaactors-spawn: the socket that is the process's stdin and stdout.
+    private VmSocket? _socket;
     private int _reservedFds;
     private int _killRequested;
     private int _exited;
@@ -142,16 +148,29 @@ internal sealed class LuaProcess : IVmInstance
         }
 
         child.Stderr.Attach(line => TellOwner(generation => new InstanceStderrLine(generation, line)));
-        var socket = new Socket(child.Channel);
-        var channel = new NetworkStream(socket, ownsSocket: false);
-        var input = PumpInputAsync(channel, socket);
-        var output = PumpAsync(new FrameTarget(this).CopyFromAsync(channel), channel);
-        _ = Task.WhenAll(input, output).ContinueWith(
-            _ => socket.Dispose(),
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-        _ = Task.WhenAll(output, child.Exited).ContinueWith(
+        VmSocket socket;
+        try
+        {
+            socket = new VmSocket(
+                child.Channel,
+                frame => TellOwner(generation => new InstanceFrameReceived(generation, frame)),
+                error => TellOwner(generation => new InstanceProtocolError(generation, error)));
+        }
+        catch (IOException)
+        {
+            // Not watched (epoll_ctl failed): a process nobody can talk to must not stay.
+            child.Launcher.Kill(child.Pid);
+            child.Channel.Dispose();
+            throw;
+        }
+
+        Volatile.Write(ref _socket, socket);
+        if (Volatile.Read(ref _killRequested) != 0)
+        {
+            socket.ShutdownWrite();
+        }
+
+        _ = Task.WhenAll(socket.Ended, child.Exited).ContinueWith(
             _ =>
             {
                 _outbox.Writer.TryComplete();
@@ -225,41 +244,6 @@ internal sealed class LuaProcess : IVmInstance
                 : new InstanceExited(generation, null, failure ?? "ended"));
     }
 
-    /// <summary>Runs one pump to its end; a broken pipe is the process ending, seen elsewhere.</summary>
-    private static async Task PumpAsync(Task pump, Stream pipe)
-    {
-        try
-        {
-            await pump.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The exit is reported by the launcher.
-        }
-        finally
-        {
-            await pipe.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// The stdin pump on the socket: when the outbox completes, the write side is shut down, so
-    /// the interpreter reads EOF on stdin and exits (as it did when the stdin pipe closed) while
-    /// its last frames can still be read.
-    /// </summary>
-    private async Task PumpInputAsync(NetworkStream channel, Socket socket)
-    {
-        try
-        {
-            await new OutboxSource(_outbox.Reader).CopyToAsync(channel).ConfigureAwait(false);
-            socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The process ended: its exit is reported by the launcher.
-        }
-    }
-
     /// <summary>Tells the owning actor, if there is one (a spare has none and says nothing anyway).</summary>
     private void TellOwner(Func<int, object> message)
     {
@@ -271,6 +255,13 @@ internal sealed class LuaProcess : IVmInstance
 
     public void Send(HostFrame frame)
     {
+        if (Volatile.Read(ref _socket) is { } socket)
+        {
+            // Written here and now when the socket has room (LuaProcess docs).
+            socket.Send(frame);
+            return;
+        }
+
         if (!_outbox.Writer.TryWrite(frame))
         {
             frame.Release();
@@ -280,7 +271,9 @@ internal sealed class LuaProcess : IVmInstance
     public void Kill()
     {
         _outbox.Writer.TryComplete();
-        if (Interlocked.Exchange(ref _killRequested, 1) != 0)
+        var first = Interlocked.Exchange(ref _killRequested, 1) == 0;
+        Volatile.Read(ref _socket)?.ShutdownWrite();
+        if (!first)
         {
             return;
         }
