@@ -20,6 +20,10 @@ public sealed partial class VmManager
     private readonly ConcurrentDictionary<string, IActorRef> _localVms = new(StringComparer.Ordinal);
 
     private SizeLimits? _sizeLimits;
+    private int _learned;
+
+    /// <summary>After how many actors learned the ones that stopped are forgotten (a VM removed from another node leaves one).</summary>
+    private const int PruneEvery = 1024;
 
     /// <summary>Sends <paramref name="execute"/> and returns the reply (Executed or RequestFailed).</summary>
     private async Task<object> SendExecuteAsync(Execute execute, TimeSpan timeout, CancellationToken cancellationToken)
@@ -47,9 +51,25 @@ public sealed partial class VmManager
         if (reply.Message is Executed && reply.Sender is IActorRefScope { IsLocal: true } && !reply.Sender.IsNobody())
         {
             _localVms[execute.VmId] = reply.Sender;
+            if (Interlocked.Increment(ref _learned) % PruneEvery == 0)
+            {
+                Prune();
+            }
         }
 
         return reply.Message;
+    }
+
+    /// <summary>A stopped actor's entry would keep the actor's memory for good.</summary>
+    private void Prune()
+    {
+        foreach (var (vmId, actor) in _localVms)
+        {
+            if (actor is ActorRefWithCell { Underlying.IsTerminated: true })
+            {
+                _localVms.TryRemove(new KeyValuePair<string, IActorRef>(vmId, actor));
+            }
+        }
     }
 
     /// <summary>Forgets where <paramref name="vmId"/> ran (it was removed).</summary>
