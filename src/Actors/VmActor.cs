@@ -196,6 +196,11 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     /// <summary>The process answers: requests go to it (VmActor.Requests.cs).</summary>
     private void Running()
     {
+        // Only an execute sent straight to this actor (VmManager.Execute.cs) arrives after the
+        // hand-over began: undelivered, the manager sends it to the VM's next home.
+        Receive<Execute>(
+            _ => Sender.Tell(new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' is moving to another node", Undelivered: true)),
+            _ => _handingOff);
         Receive<CreateVm>(_ => Sender.Tell(new VmCreated(Info())));
         ReceiveWithSpec();
         Receive<IVmCommand>(command => Send(command, Sender));

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -17,27 +18,64 @@ public sealed record GroupItemResult(int Index, string VmId, ExecuteResult? Resu
 /// </summary>
 public static class VmGroups
 {
-    /// <summary>Creates VMs <c>group-1</c>…<c>group-count</c>; if one cannot be created, the others are removed again.</summary>
+    /// <summary>
+    /// How many of a group's VMs are being created at once. A VM's start counts against its time
+    /// limit from the moment its create is sent: a thousand started together on two cores each
+    /// waited behind the others for more than the 5 s default and were killed as stuck
+    /// (`crashed`). Beyond a few per core, more at once creates no faster anyway.
+    /// </summary>
+    internal static int CreateParallelism { get; } = Math.Max(8, 4 * Environment.ProcessorCount);
+
+    /// <summary>
+    /// Creates VMs <c>group-1</c>…<c>group-count</c>, <see cref="CreateParallelism"/> at a time.
+    /// If one cannot be created, no more are started, the others are removed again and its typed
+    /// error (naming that VM) is thrown.
+    /// </summary>
     public static async Task<IReadOnlyList<LuaVm>> CreateGroupAsync(
         this VmManager manager, string group, int count, VmOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var creations = Enumerable.Range(1, count)
-            .Select(i => manager.CreateVmAsync($"{group}-{i}", options, cancellationToken))
-            .ToList();
-        try
-        {
-            return await Task.WhenAll(creations).ConfigureAwait(false);
-        }
-        catch
-        {
-            foreach (var created in creations.Where(c => c.IsCompletedSuccessfully))
-            {
-                await manager.RemoveVmAsync(created.Result.Id, CancellationToken.None).ConfigureAwait(false);
-            }
+        var created = new LuaVm?[count];
+        var next = 0;
+        Exception? failure = null;
 
-            throw;
+        async Task CreateSomeAsync()
+        {
+            int index;
+            while (Volatile.Read(ref failure) is null && (index = Interlocked.Increment(ref next) - 1) < count)
+            {
+                try
+                {
+                    created[index] = await manager.CreateVmAsync($"{group}-{index + 1}", options, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                }
+            }
         }
+
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(count, CreateParallelism)).Select(_ => CreateSomeAsync())).ConfigureAwait(false);
+        if (failure is null)
+        {
+            return created!;
+        }
+
+        // Best effort, as many at once: a removal that fails must not hide why the create failed.
+        var removals = created.OfType<LuaVm>().Select(async vm =>
+        {
+            try
+            {
+                await manager.RemoveVmAsync(vm.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LuaActorsException or AskTimeoutException or ObjectDisposedException)
+            {
+                // Left for `group rm`; the create's own error is what the caller needs.
+            }
+        });
+        await Task.WhenAll(removals).ConfigureAwait(false);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        return null!;
     }
 
     /// <summary>The ids of the group's VMs, in member order.</summary>

@@ -18,7 +18,8 @@ namespace LuaActors.Api;
 /// var vm = await manager.CreateVmAsync("vm1");
 /// var four = await vm.ExecuteAsync&lt;double&gt;("return math.sqrt(16)");
 /// </code>
-/// Every call is an ask to the <see cref="ManagerActor"/>; failures are typed
+/// Every call is an ask to the <see cref="ManagerActor"/> (an execute, once its VM answered from
+/// this node, goes to the VM's actor directly: VmManager.Execute.cs); failures are typed
 /// <see cref="LuaActorsException"/>s. A VM id that breaks the grammar (<see cref="Messages.VmId"/>)
 /// fails with <see cref="InvalidVmRequestException"/> before any actor is asked. After
 /// <see cref="DisposeAsync"/> (or once the actor system is terminated) every call fails at once
@@ -153,7 +154,7 @@ public sealed partial class VmManager : IAsyncDisposable
     /// (or <see cref="EvalAsync"/> for <see cref="ExecuteMode.Repl"/>) but returns a Lua error as
     /// a value instead of throwing it: the HTTP API answers it as a result. Other failures throw.
     /// </summary>
-    internal async Task<(ExecuteResult? Result, LuaException? LuaError)> ExecuteOutcomeAsync(
+    internal async Task<(Executed? Result, LuaException? LuaError)> ExecuteOutcomeAsync(
         string vmId, string code, ExecuteMode mode, ExecuteOptions? options, CancellationToken cancellationToken)
     {
         CheckId(vmId);
@@ -162,7 +163,7 @@ public sealed partial class VmManager : IAsyncDisposable
         using var activity = LuaActorsTracing.StartExecute(vmId, mode);
         try
         {
-            var reply = await Manager.Ask<object>(
+            var reply = await SendExecuteAsync(
                 new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb, LuaActorsTracing.Current()),
                 RequestTimeout(options), cancellationToken).ConfigureAwait(false);
             if (reply is RequestFailed { } refused && LuaActorsException.From(refused) is LuaException luaError)
@@ -173,7 +174,8 @@ public sealed partial class VmManager : IAsyncDisposable
 
             return reply switch
             {
-                Executed executed => (new ExecuteResult(executed), null),
+                // As the VM sent it: the HTTP API writes it out without another copy.
+                Executed executed => (executed, null),
                 RequestFailed failed => throw LuaActorsException.From(failed),
                 _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to Execute"),
             };
@@ -202,8 +204,11 @@ public sealed partial class VmManager : IAsyncDisposable
         (await AskAsync<VmList>(ListVms.Instance, _askTimeout, cancellationToken).ConfigureAwait(false)).Vms;
 
     /// <summary>Stops the VM and its process; returns once the process is gone.</summary>
-    public Task RemoveVmAsync(string vmId, CancellationToken cancellationToken = default) =>
-        AskAsync<VmRemoved>(new RemoveVm(vmId), _askTimeout, cancellationToken);
+    public Task RemoveVmAsync(string vmId, CancellationToken cancellationToken = default)
+    {
+        ForgetLocalVm(vmId ?? "");
+        return AskAsync<VmRemoved>(new RemoveVm(vmId!), _askTimeout, cancellationToken);
+    }
 
     public Task ResetVmAsync(string vmId, CancellationToken cancellationToken = default) =>
         AskAsync<VmWasReset>(new ResetVm(vmId), RequestTimeout(null), cancellationToken);
@@ -293,9 +298,17 @@ public sealed partial class VmManager : IAsyncDisposable
         using var activity = LuaActorsTracing.StartExecute(vmId, mode);
         try
         {
-            return new(await AskAsync<Executed>(
+            CheckId(vmId);
+            ThrowIfDisposed();
+            var reply = await SendExecuteAsync(
                 new Execute(vmId, code, mode, options?.TimeoutMs, options?.MemoryMb, LuaActorsTracing.Current()),
-                RequestTimeout(options), cancellationToken).ConfigureAwait(false));
+                RequestTimeout(options), cancellationToken).ConfigureAwait(false);
+            return reply switch
+            {
+                Executed executed => new ExecuteResult(executed),
+                RequestFailed failed => throw LuaActorsException.From(failed),
+                _ => throw new InvalidOperationException($"unexpected reply {reply.GetType().Name} to Execute"),
+            };
         }
         catch (Exception e)
         {

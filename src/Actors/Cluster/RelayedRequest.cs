@@ -86,7 +86,9 @@ internal sealed class RelayedRequest : MinimalActorRef
             return;
         }
 
-        ReplyTo.Tell(message, this);
+        // From whoever answered (the VM's actor): a VmManager on this node sends that VM's next
+        // executes to it directly when it is local (VmManager.Execute.cs).
+        ReplyTo.Tell(message, sender ?? ActorRefs.NoSender);
         _answered(this);
     }
 }

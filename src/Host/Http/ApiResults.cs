@@ -43,33 +43,37 @@ internal static class ApiResults
     /// <summary>What a handler's awaited call threw, as the API answers it.</summary>
     public static async ValueTask<object?> ErrorFilter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
-        var context = invocation.HttpContext;
         try
         {
             return await next(invocation);
         }
-        catch (LuaActorsException e)
-        {
-            return Failure(e, context);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return BadBody(e, context);
-        }
-        catch (AskTimeoutException e)
-        {
-            return Error(StatusCodes.Status504GatewayTimeout, ApiErrors.NoAnswer, $"no answer in time: {e.Message}");
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; nobody reads the answer.
-            return Results.Empty;
-        }
         catch (Exception e)
         {
-            await context.RequestServices.GetRequiredService<HttpErrorLog>().Writer.WriteLineAsync(
-                $"luaactors node: {context.Request.Method} {context.Request.Path} failed: {e}");
-            return Error(StatusCodes.Status500InternalServerError, ApiErrors.Internal, e.Message);
+            return await ForExceptionAsync(e, invocation.HttpContext);
+        }
+    }
+
+    /// <summary>
+    /// The answer to what a handler threw (<see cref="ErrorFilter"/>, and the handlers that run
+    /// without it: VmEndpoints.ExecuteAsync).
+    /// </summary>
+    public static async ValueTask<IResult> ForExceptionAsync(Exception exception, HttpContext context)
+    {
+        switch (exception)
+        {
+            case LuaActorsException e:
+                return Failure(e, context);
+            case BadHttpRequestException e:
+                return BadBody(e, context);
+            case AskTimeoutException e:
+                return Error(StatusCodes.Status504GatewayTimeout, ApiErrors.NoAnswer, $"no answer in time: {e.Message}");
+            case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
+                // The client went away; nobody reads the answer.
+                return Results.Empty;
+            default:
+                await context.RequestServices.GetRequiredService<HttpErrorLog>().Writer.WriteLineAsync(
+                    $"luaactors node: {context.Request.Method} {context.Request.Path} failed: {exception}");
+                return Error(StatusCodes.Status500InternalServerError, ApiErrors.Internal, exception.Message);
         }
     }
 
