@@ -196,7 +196,7 @@ ingest_ops.A = function(cid, payload, bad)
   return wake(r, "answer", payload)
 end
 
-_M.wake, _M.abandon, _M.enqueue = wake, abandon, enqueue
+_M.wake, _M.abandon, _M.unwait, _M.enqueue = wake, abandon, unwait, enqueue
 -- (read by the event loop, runner.lua; reset in place)
 _M.rwait, _M.wwait, _M.timed = rwait, wwait, timed
 
