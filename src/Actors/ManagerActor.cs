@@ -17,21 +17,12 @@ namespace LuaActors;
 /// fresh one. Commands are forwarded, so replies go straight back to the asker. In a cluster,
 /// <see cref="ShardedManagerActor"/> and the shard region play this part.
 /// </summary>
-public sealed class ManagerActor : ReceiveActor
+public sealed class ManagerActor : VmManagerActorBase
 {
-    private sealed record CreateChecked(CreateVm Create, IActorRef Creator, RequestFailed? Failure);
-
-    private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
-
     /// <summary>One shard: every VM of this actor system (the shard id is not used locally).</summary>
     private static readonly VmMessageExtractor Extractor = new(1);
 
-    private readonly IActorRef _factory;
-    private readonly VmSettings _settings;
-    private readonly IVmSpecStore _specs;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly SizeLimits _limits = SizeLimits.Of(Context.System);
-    private readonly HashSet<string> _creating = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _idsByRef = new();
 
@@ -40,42 +31,11 @@ public sealed class ManagerActor : ReceiveActor
     private long _childNumber;
 
     public ManagerActor(IActorRef factory, VmSettings settings, IVmSpecStore specs)
+        : base(factory, settings, specs)
     {
-        _factory = factory;
-        _settings = settings;
-        _specs = specs;
-
-        Receive<CreateVm>(create => Create(create, Sender));
-        Receive<CreateChecked>(OnCreateChecked);
-        Receive<ListVms>(_ => Collect(Sender, VmCatalog.ListAsync(_specs, Self, _settings.ListTimeout)));
-        Receive<ShutdownAll>(_ => Collect(Sender, VmCatalog.RemoveAllAsync(_specs, Self, _settings.ListTimeout + _settings.ListTimeout)));
-        Receive<Collected>(collected =>
-        {
-            if (collected.Reply is AllVmsShutDown)
-            {
-                // Every VM is gone: the idle spare processes go too, then the answer (through the
-                // factory, which owns them).
-                _factory.Tell(new VmFactoryActor.DropSpareProcesses(collected.ReplyTo, collected.Reply));
-            }
-            else
-            {
-                collected.ReplyTo.Tell(collected.Reply);
-            }
-        });
         Receive<Passivate>(OnPassivate);
         Receive<Terminated>(OnTerminated);
-        Receive<IVmCommand>(command =>
-        {
-            // The same limits as between nodes: a VM answers alike wherever it runs.
-            if (_limits.CheckRequest(command) is { } tooLarge)
-            {
-                Sender.Tell(tooLarge);
-            }
-            else
-            {
-                Deliver(command, Sender);
-            }
-        });
+        ReceiveVmCommands<IVmCommand>(Deliver);
     }
 
     /// <param name="specs">The VMs' specs; by default in memory, kept across a restart of this actor.</param>
@@ -89,42 +49,15 @@ public sealed class ManagerActor : ReceiveActor
     // and fails its requests, and the new instance loads its spec and starts a fresh process.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(Decider.From(Directive.Restart));
 
-    private void Create(CreateVm create, IActorRef creator)
-    {
-        var id = create.Spec.VmId ?? "";
-        if (VmCreation.Check(create, _limits) is { } refused)
-        {
-            creator.Tell(refused);
-            return;
-        }
+    protected override IActorRef Router => Self;
 
-        if (!_creating.Add(id))
-        {
-            creator.Tell(new RequestFailed(id, ErrorKind.AlreadyExists, $"a VM with id '{id}' is being created"));
-            return;
-        }
+    protected override string SpecStoreName => "the VM spec store";
 
-        // The type is resolved by the VM's actor as it starts (a bad one fails the create there).
-        VmCreation.RegisterAsync(create, _specs).PipeTo(
-            Self,
-            success: failure => new CreateChecked(create, creator, failure),
-            failure: error => new CreateChecked(create, creator,
-                new RequestFailed(id, ErrorKind.Stopped, "the VM spec store did not answer: " + error.GetBaseException().Message)));
-    }
+    /// <summary>A duplicate is refused; the type is resolved by the VM's actor as it starts (a bad one fails the create there).</summary>
+    protected override Task<RequestFailed?> RegisterAsync(CreateVm create) => VmCreation.RegisterAsync(create, Specs);
 
-    private void OnCreateChecked(CreateChecked checkedCreate)
-    {
-        _creating.Remove(checkedCreate.Create.VmId);
-        if (checkedCreate.Failure is { } failure)
-        {
-            checkedCreate.Creator.Tell(failure);
-        }
-        else
-        {
-            // The VM answers the creator once its process runs.
-            Deliver(checkedCreate.Create, checkedCreate.Creator);
-        }
-    }
+    /// <summary>To the VM's child, which answers the creator once its process runs.</summary>
+    protected override void Place(CreateVm create, IActorRef creator) => Deliver(create, creator);
 
     /// <summary>To the VM's child, started if it has none; held while the child stops.</summary>
     private void Deliver(object message, IActorRef sender)
@@ -154,7 +87,7 @@ public sealed class ManagerActor : ReceiveActor
     {
         // The child's name is unique even while a removed VM of the same id is still stopping.
         var vm = Context.ActorOf(
-            VmActor.Props(id, _factory, _settings, _specs, Self),
+            VmActor.Props(id, Factory, Settings, Specs, Self),
             $"vm-{Uri.EscapeDataString(id)}-{++_childNumber}");
         Context.Watch(vm);
         _vms[id] = vm;
@@ -195,13 +128,7 @@ public sealed class ManagerActor : ReceiveActor
         {
             // Not asked for: like before the store, the VM is gone and its id free again.
             _log.Warning("VM {0} stopped unexpectedly", id);
-            _ = _specs.RemoveAsync(id);
+            _ = Specs.RemoveAsync(id);
         }
     }
-
-    private void Collect(IActorRef replyTo, Task<ILuaActorsMessage> work) =>
-        work.PipeTo(
-            Self,
-            success: reply => new Collected(replyTo, reply),
-            failure: error => new Collected(replyTo, new RequestFailed("", ErrorKind.Stopped, error.GetBaseException().Message)));
 }

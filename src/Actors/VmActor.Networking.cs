@@ -25,11 +25,7 @@ public sealed partial class VmActor
     /// <summary>The registry has the listener; answer the VM's net-listen, unless its process is gone by now.</summary>
     private sealed record ListenerRegistered(int Generation, VmListener Listener, uint CallId, string? Failure = null);
 
-    /// <summary>Listeners of the current process that are in the registry.</summary>
-    private readonly HashSet<VmListener> _registered = [];
-
-    /// <summary>StartServer listeners (host as given, port as bound), opened again after a restart.</summary>
-    private readonly List<(string Host, int Port)> _servers = [];
+    private readonly VmListenerBook _listeners = new();
 
     private VmListeners Listeners => VmListeners.Get(Context.System);
 
@@ -51,7 +47,7 @@ public sealed partial class VmActor
             }
 
             // (Or the process died while the registry took it: the listener is gone with it.)
-            _registered.Remove(registered.Listener);
+            _listeners.Forget(registered.Listener);
             _ = Listeners.RemoveAsync(registered.Listener);
         });
 
@@ -63,7 +59,7 @@ public sealed partial class VmActor
             return false;
         }
 
-        if (!_spec!.Networking || ParseEndpoint(call.Name) is not { } endpoint)
+        if (!_spec!.Networking || VmListenerBook.ParseEndpoint(call.Name) is not { } endpoint)
         {
             _instance!.Send(HostFrames.AnswerError(call.Id, $"bad networking call '{call.Op}' ({call.Name})"));
             return true;
@@ -75,20 +71,19 @@ public sealed partial class VmActor
         {
             case "net-listen" when !Net.MayBind(address, port):
                 // The VM checked this already; a second check costs nothing.
-                _instance!.Send(HostFrames.AnswerError(call.Id, $"listening on {Show(address, port)} is not allowed by luaactors.vm.networking"));
+                _instance!.Send(HostFrames.AnswerError(call.Id, $"listening on {VmListenerBook.Show(address, port)} is not allowed by luaactors.vm.networking"));
                 break;
             case "net-listen":
                 var listener = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
-                _registered.Add(listener);
+                _listeners.Registering(listener);
                 Listeners.AddAsync(listener).PipeTo(Self,
                     success: () => new ListenerRegistered(generation, listener, call.Id),
                     failure: error => new ListenerRegistered(generation, listener, call.Id, error.GetBaseException().Message));
                 break;
             case "net-unlisten":
                 var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
-                _registered.Remove(closed);
+                _listeners.Closed(closed);
                 _ = Listeners.RemoveAsync(closed);
-                _servers.RemoveAll(s => s.Port == port);
                 _instance!.Send(HostFrames.AnswerOk(call.Id));
                 break;
             case "net-connect" when Net.ListedEndpoint(address, port) is not null:
@@ -98,7 +93,7 @@ public sealed partial class VmActor
                 Listeners.IsListenerAsync(address, port).PipeTo(Self,
                     success: found => new MessageCallAnswered(generation, found
                         ? HostFrames.AnswerOk(call.Id)
-                        : HostFrames.AnswerError(call.Id, $"connection not allowed: {Show(address, port)} is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect")),
+                        : HostFrames.AnswerError(call.Id, $"connection not allowed: {VmListenerBook.Show(address, port)} is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect")),
                     failure: error => new MessageCallAnswered(generation,
                         HostFrames.AnswerError(call.Id, $"connection not checked: the listener registry failed: {error.GetBaseException().Message}")));
                 break;
@@ -113,12 +108,10 @@ public sealed partial class VmActor
     /// <summary>The process is gone or was reset: its listeners are closed, so out of the registry they go.</summary>
     private void ForgetListeners()
     {
-        foreach (var listener in _registered)
+        foreach (var listener in _listeners.ForgetAll())
         {
             _ = Listeners.RemoveAsync(listener);
         }
-
-        _registered.Clear();
     }
 
     private void StartServerInVm(StartServer start, IActorRef sender)
@@ -141,12 +134,9 @@ public sealed partial class VmActor
 
     private void OnServeReply(PendingRequest request, ILuaActorsMessage reply)
     {
-        if (reply is Executed executed && BoundPort(executed.ValuesJson) is { } port)
+        if (reply is Executed executed && VmListenerBook.BoundPort(executed.ValuesJson) is { } port)
         {
-            if (!_servers.Contains((request.Input!, port)))
-            {
-                _servers.Add((request.Input!, port));
-            }
+            _listeners.ServerStarted(request.Input!, port);
 
             request.ReplyTo.Tell(new ServerStarted(_vmId, port));
             return;
@@ -159,7 +149,7 @@ public sealed partial class VmActor
     /// <summary>After the init script of a new process: the StartServer listeners, on their ports.</summary>
     private void RestoreServers()
     {
-        foreach (var (host, port) in _servers)
+        foreach (var (host, port) in _listeners.Servers)
         {
             Write(RequestKind.RestoreServer, Self, _limits.TimeoutMs,
                 id => HostFrames.Execute(id, _limits.TimeoutMs, 0, VmNetworking.ServeCode(host, port)), input: port.ToString(CultureInfo.InvariantCulture));
@@ -175,7 +165,7 @@ public sealed partial class VmActor
 
         // Not a reason to fail the VM: the listener is dropped, and the host hears why.
         var port = int.Parse(request.Input!, CultureInfo.InvariantCulture);
-        _servers.RemoveAll(s => s.Port == port);
+        _listeners.ServerLost(port);
         var why = reply is RequestFailed failed ? $"{failed.Kind}: {failed.Message}" : "no port";
         _log.Warning("VM {0}: the listener on port {1} was not opened again after a restart: {2}", _vmId, port, why);
         TellHost(JsonSerializer.Serialize(new Dictionary<string, object> { ["server"] = port, ["closed"] = "not restored after a restart: " + why }));
@@ -183,24 +173,4 @@ public sealed partial class VmActor
 
     /// <summary>A value for the VM's owner (ReceiveFromVmAsync), as if the VM had sent it to '$host' (dropped when full).</summary>
     private void TellHost(string json) => OfferToHost(json);
-
-    private static int? BoundPort(string valuesJson)
-    {
-        using var values = JsonDocument.Parse(valuesJson);
-        return values.RootElement.ValueKind == JsonValueKind.Array && values.RootElement.GetArrayLength() > 0
-            && values.RootElement[0].TryGetInt32(out var port) ? port : null;
-    }
-
-    private static (IPAddress Address, int Port)? ParseEndpoint(string name)
-    {
-        var space = name.LastIndexOf(' ');
-        return space > 0
-            && NetAddresses.ParseStrict(name[..space]) is { } address
-            && int.TryParse(name[(space + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
-            ? (address, port)
-            : null;
-    }
-
-    private static string Show(IPAddress address, int port) =>
-        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
 }

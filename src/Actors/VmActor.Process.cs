@@ -32,7 +32,7 @@ public sealed partial class VmActor
 
     private const int StderrTailLines = 5;
 
-    private readonly Queue<string> _stderrTail = new();
+    private readonly StderrTail _stderrTail = new(StderrTailLines);
     private IVmBackend? _backend;
     private IVmInstance? _instance;
     private InstanceExited? _exitedBeforeStart;
@@ -220,12 +220,7 @@ public sealed partial class VmActor
     private void OnStderr(InstanceStderrLine line)
     {
         _log.Warning("VM {0} stderr: {1}", _vmId, line.Line);
-        if (_stderrTail.Count == StderrTailLines)
-        {
-            _stderrTail.Dequeue();
-        }
-
-        _stderrTail.Enqueue(line.Line);
+        _stderrTail.Add(line.Line);
     }
 
     private void OnCheckDeadline()
@@ -253,7 +248,7 @@ public sealed partial class VmActor
     {
         KillInstance();
         _generation++;
-        _lastError = _stderrTail.Count > 0 ? $"{reason}; stderr: {string.Join(" | ", _stderrTail)}" : reason;
+        _lastError = _stderrTail.Explain(reason);
         _log.Warning("VM {0}: {1}", _vmId, _lastError);
         Context.System.EventStream.Publish(new VmCrashed(_vmId, _lastError));
         var abandoned = _pipeline.Abandon();
@@ -272,7 +267,6 @@ public sealed partial class VmActor
             _waiting.Enqueue((new SendSessionInput(_vmId, sessionId, line), sender));
         }
 
-        _stderrTail.Clear();
         if (_creator is not null)
         {
             FailCreation(new RequestFailed(_vmId, creationFailure, $"VM '{_vmId}' did not start: {_lastError}"));
@@ -316,7 +310,7 @@ public sealed partial class VmActor
     {
         _instance?.Kill();
         _instance = null;
-        _inbox?.DropWaits();
+        _mail.Inbox?.DropWaits();
         ForgetListeners();
     }
 

@@ -104,7 +104,7 @@ public sealed partial class VmActor
                 {
                     // The reset closed every socket: no listener is left to register or to restore.
                     ForgetListeners();
-                    _servers.Clear();
+                    _listeners.ClearServers();
                 }
 
                 head.ReplyTo.Tell(frame is OkReply ? new VmWasReset(_vmId) : frame.ToMessage(_vmId));

@@ -6,6 +6,7 @@ using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using LuaActors.Messaging;
 using LuaActors.Vm;
 
 namespace LuaActors;
@@ -36,8 +37,9 @@ namespace LuaActors;
 ///   Unregistered ◄──── spec removed (RemoveVm, from any state with a spec) ────  → Passivate → stop
 /// </code>
 /// The parts each state drives are plain classes: <see cref="RequestPipeline"/> (requests in
-/// flight, ids, deadlines), <see cref="RestartPolicy"/>, <see cref="SessionTable"/>, and the
-/// inbox, links and host mailbox of messaging (VmActor.Messaging.cs).
+/// flight, ids, deadlines), <see cref="RestartPolicy"/>, <see cref="SessionTable"/>,
+/// <see cref="VmMailboxes"/> (inbox, peers, topics, what the VM sends its owner),
+/// <see cref="MessageDelivery"/>, <see cref="VmListenerBook"/> and <see cref="StderrTail"/>.
 /// </summary>
 public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
@@ -89,6 +91,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         _settings = settings;
         _specs = specs;
         _vmRouter = router;
+        _mail = new VmMailboxes(vmId, settings.InboxCapacity);
+        _delivery = new MessageDelivery(vmId, message => router.Ask<object>(message, settings.SendTimeout), settings.SendTimeout);
         _restartPolicy = new RestartPolicy(
             settings.MaxRestarts, settings.RestartWindow, settings.RestartBaseBackoff, settings.RestartMaxBackoff, TimeProvider.System);
         Loading();
@@ -103,7 +107,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
 
     protected override void PreStart()
     {
-        LuaActorsMetrics.VmTracked(Self, _vmId, () => new VmSample(_spec?.Type, _reported, _instance?.ProcessId, _inbox?.Count ?? 0, _waiting.Count));
+        LuaActorsMetrics.VmTracked(Self, _vmId, () => new VmSample(_spec?.Type, _reported, _instance?.ProcessId, _mail.InboxCount, _waiting.Count));
         _specs.FindAsync(_vmId).PipeTo(
             Self,
             success: spec => new SpecLoaded(spec),
@@ -316,7 +320,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         _spec = spec;
         _creator = creator;
         _limits = VmRunLimits.Of(spec, _settings, _sizeLimits);
-        CreateInbox();
+        _mail.Open(_limits.InboxCapacity);
         Enter(VmState.Starting);
         Stash.UnstashAll();
         _factory.Tell(new VmFactoryActor.ResolveBackend(spec));
@@ -389,9 +393,9 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
             _pipeline.UserRequestCount + _waiting.Count,
             _lastError,
             _sessions.Ids,
-            _inbox?.Count ?? 0,
-            _links.Peers.ToList(),
-            _links.Topics.ToList(),
+            _mail.InboxCount,
+            _mail.Links.Peers.ToList(),
+            _mail.Links.Topics.ToList(),
             _instance?.ConfinedBy);
     }
 }

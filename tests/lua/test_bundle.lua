@@ -1,13 +1,12 @@
 -- The bundled host script, run as a VM: user code reaches none of the host's modules.
 local protocol = require "protocol"
 
--- Runs the bundle on E frames of the given code; returns the replies { op, id, payload }.
-local function run_vm(t, codes)
+-- Runs the bundle on frames { op, payload }; returns the replies { op, id, payload }.
+local function run_frames(t, frames)
   local out = os.tmpname()
   local vm = assert(io.popen(string.format("%s %q > %q", arg[-1] or "lua5.4", t.bundle, out), "w"))
-  for i, code in ipairs(codes) do
-    local payload = "0 0\n" .. code
-    vm:write(protocol.header("E", string.format("%08x", i), #payload), payload)
+  for i, f in ipairs(frames) do
+    vm:write(protocol.header(f[1], string.format("%08x", i), #f[2]), f[2])
   end
   vm:write(protocol.header("Q", "ffffffff", 0))
   vm:close()
@@ -23,6 +22,13 @@ local function run_vm(t, codes)
     pos = pos + 18 + len
   end
   return replies
+end
+
+-- Runs the bundle on E frames of the given code.
+local function run_vm(t, codes)
+  local frames = {}
+  for i, code in ipairs(codes) do frames[i] = { "E", "0 0\n" .. code } end
+  return run_frames(t, frames)
 end
 
 -- The result JSON of an 'R' payload.
@@ -71,5 +77,19 @@ return {
     t.ok(not r[1][3]:find("vmhost"), "no host frame: " .. r[1][3])
     t.ok(r[2][3]:find("exec:1: boom", 1, true) and not r[2][3]:find("vmhost"), r[2][3])
     t.ok(r[3][3]:find("^syntax %d+ 0 0 0\nexec:1: unexpected symbol near <eof>"), r[3][3])
+  end,
+
+  ["networking loads with net=1, from the string table as it was at start"] = function(t)
+    local r = run_frames(t, {
+      { "E", "0 0\nreturn socket == nil" },
+      -- user code changes the string table the host shares with it, before networking loads
+      { "E", "0 0\nstring.format = function() return 'tampered' end; return 1" },
+      { "L", "net=1\nnet_bind=127.0.0.1\nnet_ports=20000-20100\nnet_sockets=4\n" },
+      { "E", "0 0\nlocal s = socket.tcp(); return tostring(s):sub(1, 11), select(2, socket.connect('0.0.0.0', 1))" },
+    })
+    t.eq(result(t, r[1]), "[true]")
+    if r[3][1] == "X" and r[3][3]:find("LuaSocket", 1, true) then return end -- no lua-socket here
+    t.eq(r[3][1], "K", "L answered (payload: " .. r[3][3] .. ")")
+    t.eq(result(t, r[4]), '["tcp{master}","cannot connect to the unspecified address 0.0.0.0"]')
   end,
 }

@@ -13,12 +13,8 @@ namespace LuaActors.Cluster;
 /// command works from any node for a VM on any node; specs live in the <see cref="VmRegistry"/> (an <see cref="IVmSpecStore"/>),
 /// so a VM that sharding starts elsewhere rebuilds itself. One per node; any of them will do.
 /// </summary>
-public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
+public sealed class ShardedManagerActor : VmManagerActorBase, IWithTimers
 {
-    private sealed record CreateChecked(CreateVm Create, IActorRef Creator, RequestFailed? Failure);
-
-    private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
-
     /// <summary>From a request's temporary ref: answered.</summary>
     private sealed record RequestAnswered(RelayedRequest Request);
 
@@ -64,14 +60,9 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan LostNodeWatch = TimeSpan.FromSeconds(5);
 
     private readonly IActorRef _region;
-    private readonly IActorRef _factory;
-    private readonly IVmSpecStore _registry;
-    private readonly VmSettings _settings;
     private readonly TimeSpan _placementWait;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly HashSet<string> _creating = new(StringComparer.Ordinal);
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
-    private readonly SizeLimits _limits = SizeLimits.Of(Context.System);
     private readonly HashSet<RelayedRequest> _inFlight = [];
 
     /// <summary>Nodes that were downed and whose shards the region may still send requests to.</summary>
@@ -80,30 +71,11 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     private int _upMembersPlaced;
 
     public ShardedManagerActor(IActorRef region, IActorRef factory, IVmSpecStore registry, VmSettings settings, TimeSpan placementWait)
+        : base(factory, settings, registry)
     {
         _region = region;
-        _factory = factory;
-        _registry = registry;
-        _settings = settings;
         _placementWait = placementWait;
 
-        Receive<CreateVm>(create => Create(create, Sender));
-        Receive<CreateChecked>(OnCreateChecked);
-        Receive<ListVms>(_ => Collect(Sender, VmCatalog.ListAsync(_registry, _region, _settings.ListTimeout)));
-        Receive<ShutdownAll>(_ => Collect(Sender, VmCatalog.RemoveAllAsync(_registry, _region, _settings.ListTimeout + _settings.ListTimeout)));
-        Receive<Collected>(collected =>
-        {
-            if (collected.Reply is AllVmsShutDown)
-            {
-                // Like the local manager: shutting every VM down leaves no process of this node,
-                // not even an idle spare (the pool refills with the next VM start).
-                _factory.Tell(new VmFactoryActor.DropSpareProcesses(collected.ReplyTo, collected.Reply));
-            }
-            else
-            {
-                collected.ReplyTo.Tell(collected.Reply);
-            }
-        });
         Receive<RequestAnswered>(answered => _inFlight.Remove(answered.Request));
         Receive<SweepInFlight>(_ => Sweep());
         Receive<ResendRequest>(resend =>
@@ -130,28 +102,8 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         Receive<Akka.Cluster.ClusterEvent.MemberUp>(up => _lostNodes.Remove(up.Member.Address));
         Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
         // A session's commands keep their sender (the session's actor): the VM sends its events there.
-        Receive<ISessionCommand>(command =>
-        {
-            if (_limits.CheckRequest(command) is { } tooLarge)
-            {
-                Sender.Tell(tooLarge);
-            }
-            else
-            {
-                _region.Forward(command);
-            }
-        });
-        Receive<IVmCommand>(command =>
-        {
-            if (_limits.CheckRequest(command) is { } tooLarge)
-            {
-                Sender.Tell(tooLarge);
-            }
-            else
-            {
-                Relay(command, Sender);
-            }
-        });
+        ReceiveVmCommands<ISessionCommand>((command, sender) => _region.Tell(command, sender));
+        ReceiveVmCommands<IVmCommand>(Relay);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -167,47 +119,17 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
     public static Props Props(IActorRef region, IActorRef factory, IVmSpecStore registry, VmSettings settings, TimeSpan placementWait) =>
         Akka.Actor.Props.Create(() => new ShardedManagerActor(region, factory, registry, settings, placementWait));
 
-    private void Create(CreateVm create, IActorRef creator)
-    {
-        var id = create.Spec.VmId ?? "";
-        if (VmCreation.Check(create, _limits) is { } refused)
-        {
-            creator.Tell(refused);
-            return;
-        }
+    protected override IActorRef Router => _region;
 
-        if (!_creating.Add(id))
-        {
-            creator.Tell(new RequestFailed(id, ErrorKind.AlreadyExists, $"a VM with id '{id}' is being created"));
-            return;
-        }
-
-        // Then sharding places the VM (OnCreateChecked).
-        RegisterAsync(create).PipeTo(
-            Self,
-            success: failure => new CreateChecked(create, creator, failure),
-            failure: error => new CreateChecked(create, creator,
-                new RequestFailed(id, ErrorKind.Stopped, "the VM registry did not answer: " + error.GetBaseException().Message)));
-    }
+    protected override string SpecStoreName => "the VM registry";
 
     /// <summary>Refuses a bad type (this node's factory) or a duplicate, writes the spec to a majority.</summary>
-    private async Task<RequestFailed?> RegisterAsync(CreateVm create) =>
-        await VmCreation.ResolveTypeAsync(create, _factory, _settings.ListTimeout).ConfigureAwait(false)
-            ?? await VmCreation.RegisterAsync(create, _registry, WaitForEveryRegionAsync).ConfigureAwait(false);
+    protected override async Task<RequestFailed?> RegisterAsync(CreateVm create) =>
+        await VmCreation.ResolveTypeAsync(create, Factory, Settings.ListTimeout).ConfigureAwait(false)
+            ?? await VmCreation.RegisterAsync(create, Specs, WaitForEveryRegionAsync).ConfigureAwait(false);
 
-    private void OnCreateChecked(CreateChecked checkedCreate)
-    {
-        _creating.Remove(checkedCreate.Create.VmId);
-        if (checkedCreate.Failure is { } failure)
-        {
-            checkedCreate.Creator.Tell(failure);
-        }
-        else
-        {
-            // The entity answers the creator once its process runs, wherever it was placed.
-            Relay(checkedCreate.Create, checkedCreate.Creator);
-        }
-    }
+    /// <summary>Sharding places the VM; the entity answers the creator once its process runs, wherever it was placed.</summary>
+    protected override void Place(CreateVm create, IActorRef creator) => Relay(create, creator);
 
     /// <summary>
     /// Sends <paramref name="command"/> into the region with a <see cref="RelayedRequest"/> as
@@ -220,10 +142,10 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
         {
             Execute { TimeoutMs: { } ms } => TimeSpan.FromMilliseconds(ms),
             // A wait for what the VM sends its host may outlast any request's time limit.
-            ReceiveFromVm { WaitMs: var waitMs } => TimeSpan.FromMilliseconds(waitMs) + _settings.DefaultTimeout,
-            _ => _settings.DefaultTimeout,
+            ReceiveFromVm { WaitMs: var waitMs } => TimeSpan.FromMilliseconds(waitMs) + Settings.DefaultTimeout,
+            _ => Settings.DefaultTimeout,
         };
-        var maxWait = limit + _settings.KillGrace + RelayMargin;
+        var maxWait = limit + Settings.KillGrace + RelayMargin;
         var self = Self;
         var scheduler = Context.System.Scheduler;
         var request = new RelayedRequest(
@@ -374,10 +296,4 @@ public sealed class ShardedManagerActor : ReceiveActor, IWithTimers
             await Task.Delay(100).ConfigureAwait(false);
         }
     }
-
-    private void Collect(IActorRef replyTo, Task<ILuaActorsMessage> work) =>
-        work.PipeTo(
-            Self,
-            success: reply => new Collected(replyTo, reply),
-            failure: error => new Collected(replyTo, new RequestFailed("", ErrorKind.Stopped, error.GetBaseException().Message)));
 }

@@ -14,16 +14,22 @@ local protocol = require "protocol"
 local request = require "request"
 local runner = require "runner"
 local vm_api = require "vm_api"
-local netaddr = require "netaddr"
-local net = require "net"
 
 local EVENTS = prelude.EVENTS
 local limits, settings = state.limits, state.settings
 local send_k, send_x = protocol.send_k, protocol.send_x
 local run, parse_exec, bad_exec, load_failed = request.run, request.parse_exec, request.bad_exec,
   request.load_failed
-local parse_net, net_rules = netaddr.parse, netaddr.rules
-local make_vm_table, make_socket_table = vm_api.table, net.table
+local make_vm_table = vm_api.table
+
+-- netaddr.lua and net.lua (with its parts) load with the first 'L' that turns networking on:
+-- most VMs never network. Always here, in host code on the main thread (HostBundle.cs).
+local netaddr, net
+
+local function make_socket_table()
+  net = net or require "net"
+  return net.table()
+end
 
 -- A fresh sandbox environment (at start and on 'Z').
 local function new_env()
@@ -74,7 +80,8 @@ handlers.L = function(id, payload)
     if k == "vm_id" then
       news.vm_id = v -- "" unsets it
     elseif k == "net_bind" or k == "net_ports" then
-      local parsed = parse_net(k, v)
+      netaddr = netaddr or require "netaddr"
+      local parsed = netaddr.parse(k, v)
       if not parsed then return send_x(id, "protocol", "bad 'L' payload line: " .. line) end
       news[k] = parsed
     else
@@ -91,8 +98,8 @@ handlers.L = function(id, payload)
   local net_was = limits.net
   for k, v in next, new do limits[k] = v end
   if news.vm_id then settings.vm_id = news.vm_id ~= "" and news.vm_id or nil end
-  if news.net_bind then net_rules.bind = news.net_bind end
-  if news.net_ports then net_rules.lo, net_rules.hi = news.net_ports[1], news.net_ports[2] end
+  if news.net_bind then netaddr.rules.bind = news.net_bind end
+  if news.net_ports then netaddr.rules.lo, netaddr.rules.hi = news.net_ports[1], news.net_ports[2] end
   if limits.net ~= net_was then
     rawset(state.env, "socket", limits.net == 1 and make_socket_table() or nil)
   end
@@ -105,7 +112,7 @@ end
 
 handlers.Z = function(id)
   runner.reset()
-  net.reset()
+  if net then net.reset() end
   state.env = new_env()
   sandbox.restore_string_table()
   collectgarbage("collect")

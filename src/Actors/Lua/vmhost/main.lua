@@ -18,7 +18,9 @@
 --     on user values (the JSON encoder uses next/rawget/type only), and never string methods
 --     via ':' (they go through the string table, which user code may modify).
 --   * Everything the host needs is captured in locals before any user code runs: every
---     module is loaded here, before the first frame is read.
+--     module is loaded here, before the first frame is read; but netaddr and net (with its
+--     parts), which host code loads with the first 'L' that turns networking on, from the
+--     string table as it was at start (HostBundle.cs).
 --
 -- The modules, in the order they depend on each other:
 --   prelude     the clock, LuaSocket, the unsafe test libraries, number-to-text
@@ -51,7 +53,6 @@ local input = require "input"
 local request = require "request"
 local runner = require "runner"
 require "vm_api"
-require "net"
 local handlers = require "handlers"
 
 local HOST_SHORT_SRC = prelude.HOST_SHORT_SRC
