@@ -23,6 +23,9 @@ public sealed class ManagerActor : ReceiveActor
 
     private sealed record Collected(IActorRef ReplyTo, ILuaActorsMessage Reply);
 
+    /// <summary>The VMs the store holds at start: each gets its child, which starts it from its spec.</summary>
+    private sealed record Revive(IReadOnlyCollection<string> VmIds);
+
     /// <summary>One shard: every VM of this actor system (the shard id is not used locally).</summary>
     private static readonly VmMessageExtractor Extractor = new(1);
 
@@ -62,6 +65,13 @@ public sealed class ManagerActor : ReceiveActor
                 collected.ReplyTo.Tell(collected.Reply);
             }
         });
+        Receive<Revive>(revive =>
+        {
+            foreach (var id in revive.VmIds.Where(id => !_vms.ContainsKey(id) && !_passivating.ContainsKey(id)))
+            {
+                StartChild(id);
+            }
+        });
         Receive<Passivate>(OnPassivate);
         Receive<Terminated>(OnTerminated);
         Receive<IVmCommand>(command =>
@@ -77,6 +87,18 @@ public sealed class ManagerActor : ReceiveActor
             }
         });
     }
+
+    // A durable store's VMs come back with no client call (docs/guarantees.md); an in-memory one
+    // is empty at start, or holds the VMs of this actor's previous incarnation.
+    protected override void PreStart() =>
+        _specs.AllAsync().PipeTo(
+            Self,
+            success: all => new Revive([.. all.Keys]),
+            failure: error =>
+            {
+                _log.Error(error, "the stored VMs could not be read: none was started again");
+                return new Revive([]);
+            });
 
     /// <param name="specs">The VMs' specs; by default in memory, kept across a restart of this actor.</param>
     public static Props Props(IActorRef factory, VmSettings settings, IVmSpecStore? specs = null)
