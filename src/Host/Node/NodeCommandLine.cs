@@ -27,6 +27,9 @@ public static class NodeCommandLine
           luaactors node --hostname 10.0.0.5 --port 4053 --seed akka.tcp://luaactors@10.0.0.5:4053 \
             --seed akka.tcp://luaactors@10.0.0.6:4053 --http 0.0.0.0:5080 --token s3cret
           LUAACTORS_PORT=0 luaactors node --http 127.0.0.1:0 --config hocon/fast-failover.conf
+          luaactors node --data-dir /var/lib/luaactors
+          luaactors node --connection-string "Host=db;Database=luaactors;Username=luaactors;Password=…"
+          luaactors node --no-persistence
         """;
 
     /// <summary>The <c>node</c> command; its action runs the node (environment from the process).</summary>
@@ -38,6 +41,7 @@ public static class NodeCommandLine
         var command = new Command("node", Description)
         {
             symbols.Hostname, symbols.Port, symbols.Seed, symbols.Http, symbols.Token, symbols.Config,
+            symbols.Persistence, symbols.NoPersistence, symbols.DataDir, symbols.ConnectionString,
         };
         command.SetAction((result, cancellationToken) => RunAsync(OptionsOf(result), environment, cancellationToken));
         return command;
@@ -52,6 +56,9 @@ public static class NodeCommandLine
         Http = result.GetValue<string?>("--http"),
         Token = result.GetValue<string?>("--token"),
         ConfigFile = result.GetValue<string?>("--config"),
+        Persistence = result.GetValue<bool>("--no-persistence") ? "off" : result.GetValue<string?>("--persistence"),
+        DataDir = result.GetValue<string?>("--data-dir"),
+        ConnectionString = result.GetValue<string?>("--connection-string"),
     };
 
     /// <summary>Starts the node, waits for a signal or for the cluster to stop it, and stops it.</summary>
@@ -160,6 +167,31 @@ public static class NodeCommandLine
             Description = "A HOCON file laid over the node's defaults (hocon/node.conf), under the flags and " +
                 "the environment [LUAACTORS_CONFIG].",
             HelpName = "FILE",
+        };
+
+        public Option<string?> Persistence { get; } = new("--persistence")
+        {
+            Description = "Where VM specs are kept: sqlite (in --data-dir), postgresql (--connection-string) or off " +
+                "[LUAACTORS_PERSISTENCE] (sqlite).",
+            HelpName = "MODE",
+        };
+
+        public Option<bool> NoPersistence { get; } = new("--no-persistence")
+        {
+            Description = "Keep VM specs in memory only: nothing survives a restart of every node (--persistence off).",
+        };
+
+        public Option<string?> DataDir { get; } = new("--data-dir")
+        {
+            Description = "The SQLite database's directory, created if missing [LUAACTORS_DATA_DIR] (./luaactors-data).",
+            HelpName = "DIR",
+        };
+
+        public Option<string?> ConnectionString { get; } = new("--connection-string")
+        {
+            Description = "A PostgreSQL (Npgsql) connection string every node shares; implies --persistence postgresql " +
+                "[LUAACTORS_CONNECTION_STRING].",
+            HelpName = "TEXT",
         };
 
         private static int? ParsePort(ArgumentResult result)

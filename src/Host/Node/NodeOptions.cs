@@ -22,6 +22,15 @@ internal sealed record NodeOptions
     /// <summary>Required on every HTTP request when set; required to bind a non-loopback address.</summary>
     public string? Token { get; init; }
 
+    /// <summary>Where desired state is kept: "sqlite", "postgresql" or "off" (node.conf: sqlite; <c>--no-persistence</c> is "off").</summary>
+    public string? Persistence { get; init; }
+
+    /// <summary>The SQLite data directory (node.conf: ./luaactors-data).</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>The PostgreSQL connection string (Npgsql); given alone, it means <c>--persistence postgresql</c>.</summary>
+    public string? ConnectionString { get; init; }
+
     /// <summary>A HOCON file laid over hocon/node.conf.</summary>
     public string? ConfigFile { get; init; }
 

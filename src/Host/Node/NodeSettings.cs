@@ -33,6 +33,9 @@ internal sealed record NodeSettings(
         ("LUAACTORS_HTTP", "--http"),
         ("LUAACTORS_TOKEN", "--token"),
         ("LUAACTORS_CONFIG", "--config"),
+        ("LUAACTORS_PERSISTENCE", "--persistence"),
+        ("LUAACTORS_DATA_DIR", "--data-dir"),
+        ("LUAACTORS_CONNECTION_STRING", "--connection-string"),
     ];
 
     private static readonly Lazy<Config> NodeDefaults = new(() =>
@@ -85,6 +88,8 @@ internal sealed record NodeSettings(
             hocon = Checked(options.Config, "the node's config").WithFallback(hocon);
         }
 
+        hocon = Persistence(options, Env).WithFallback(hocon);
+
         // An empty hostname in HOCON is Akka's own choice (every address, the machine's name); given
         // as a flag or variable it is a mistake.
         var hostname = (options.Hostname ?? Env("LUAACTORS_HOSTNAME")) is { } given
@@ -105,6 +110,34 @@ internal sealed record NodeSettings(
             HttpEndpoint.Parse(http),
             string.IsNullOrEmpty(token) ? null : token,
             hocon);
+    }
+
+    /// <summary>luaactors.persistence from the flags and the environment (docs/configuration.md, "Persistence").</summary>
+    private static Config Persistence(NodeOptions options, Func<string, string?> env)
+    {
+        var dataDir = options.DataDir ?? env("LUAACTORS_DATA_DIR");
+        var connection = options.ConnectionString ?? env("LUAACTORS_CONNECTION_STRING");
+        // A connection string alone names PostgreSQL; a data directory alone, SQLite.
+        var mode = (options.Persistence ?? env("LUAACTORS_PERSISTENCE")
+            ?? (connection is not null ? "postgresql" : dataDir is not null ? "sqlite" : null))?.Trim().ToLowerInvariant();
+        if (mode is not null && !LuaActors.Persistence.PersistenceSettings.Modes.Contains(mode))
+        {
+            throw new NodeOptionsException($"the persistence '{mode}' is not known: give sqlite, postgresql or off (--no-persistence)");
+        }
+
+        var text = new System.Text.StringBuilder();
+        void Set(string key, string? value)
+        {
+            if (value is not null)
+            {
+                text.Append("luaactors.persistence.").Append(key).Append(" = ").AppendLine(System.Text.Json.JsonSerializer.Serialize(value));
+            }
+        }
+
+        Set("mode", mode);
+        Set("sqlite.data-dir", dataDir);
+        Set("postgresql.connection-string", connection);
+        return ConfigurationFactory.ParseString(text.ToString());
     }
 
     /// <summary>A port given as text (a flag or a variable): 0 to 65535.</summary>
