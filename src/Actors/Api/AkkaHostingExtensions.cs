@@ -63,7 +63,7 @@ public static class AkkaHostingExtensions
             var config = system.Settings.Config.WithFallback(LuaActorsConfig.Default);
             LuaActorsConfigurationException.CheckAll(config);
             // A database that cannot be reached stops the start here, with the reason.
-            if (LuaActorsPersistence.Get(system).ProblemAsync().GetAwaiter().GetResult() is { } problem)
+            if (LuaActorsPersistence.Get(system).StartProblemAsync().GetAwaiter().GetResult() is { } problem)
             {
                 throw new StorageUnavailableException("persistence: " + problem);
             }

@@ -11,7 +11,8 @@ namespace LuaActors.Persistence;
 public static class DatabaseProbe
 {
     /// <summary>Null when the database answers; else why not, in one line.</summary>
-    public static async Task<string?> ProblemAsync(PersistenceSettings settings, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <param name="starting">At start an SQLite data directory and file are created; later a missing one is a problem.</param>
+    public static async Task<string?> ProblemAsync(PersistenceSettings settings, TimeSpan timeout, bool starting, CancellationToken cancellationToken = default)
     {
         if (!settings.IsDurable)
         {
@@ -22,7 +23,7 @@ public static class DatabaseProbe
         limit.CancelAfter(timeout);
         try
         {
-            await using var connection = Open(settings, timeout);
+            await using var connection = Open(settings, timeout, starting);
             await connection.OpenAsync(limit.Token).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT 1";
@@ -39,10 +40,15 @@ public static class DatabaseProbe
         }
     }
 
-    private static DbConnection Open(PersistenceSettings settings, TimeSpan timeout)
+    private static DbConnection Open(PersistenceSettings settings, TimeSpan timeout, bool starting)
     {
         if (settings.Mode == PersistenceMode.Sqlite)
         {
+            if (!starting)
+            {
+                return new SqliteConnection(settings.EffectiveConnectionString + ";Mode=ReadWrite");
+            }
+
             // The journal creates its tables, not the directory.
             Directory.CreateDirectory(Path.GetDirectoryName(settings.SqliteFile)!);
             return new SqliteConnection(settings.EffectiveConnectionString);

@@ -30,7 +30,11 @@ public sealed class LuaActorsPersistence : IExtension
 
     /// <summary>Whether the database answers (null), or why not: <c>/readyz</c> asks.</summary>
     public Task<string?> ProblemAsync(CancellationToken cancellationToken = default) =>
-        DatabaseProbe.ProblemAsync(Settings, TimeSpan.FromSeconds(3), cancellationToken);
+        DatabaseProbe.ProblemAsync(Settings, TimeSpan.FromSeconds(3), starting: false, cancellationToken);
+
+    /// <summary>As <see cref="ProblemAsync"/>, at start: creates the SQLite data directory.</summary>
+    internal Task<string?> StartProblemAsync() =>
+        DatabaseProbe.ProblemAsync(Settings, TimeSpan.FromSeconds(10), starting: true);
 
     /// <summary>The durable spec store of a system with no cluster; null with persistence off.</summary>
     public IVmSpecStore? StartLocalStore() =>

@@ -42,7 +42,10 @@ public sealed record PersistenceSettings(
     /// <summary>The ADO.NET connection string the journal uses.</summary>
     public string EffectiveConnectionString => Mode switch
     {
-        PersistenceMode.Sqlite => $"Data Source={SqliteFile}",
+        // Opened for every operation, not pooled: a data directory that goes away (a volume
+        // unmounted, a directory moved) fails the next write instead of writing on into a file
+        // no longer there. (~14 ms a write is the fsync; an open costs far less.)
+        PersistenceMode.Sqlite => $"Data Source={SqliteFile};Pooling=False",
         PersistenceMode.Postgresql => ConnectionString,
         _ => "",
     };

@@ -115,11 +115,12 @@ internal sealed record NodeSettings(
     /// <summary>luaactors.persistence from the flags and the environment (docs/configuration.md, "Persistence").</summary>
     private static Config Persistence(NodeOptions options, Func<string, string?> env)
     {
+        // A connection string alone names PostgreSQL, a data directory alone SQLite (a flag over a variable).
+        static string? Implied(string? connection, string? dataDir) => connection is not null ? "postgresql" : dataDir is not null ? "sqlite" : null;
         var dataDir = options.DataDir ?? env("LUAACTORS_DATA_DIR");
         var connection = options.ConnectionString ?? env("LUAACTORS_CONNECTION_STRING");
-        // A connection string alone names PostgreSQL; a data directory alone, SQLite.
-        var mode = (options.Persistence ?? env("LUAACTORS_PERSISTENCE")
-            ?? (connection is not null ? "postgresql" : dataDir is not null ? "sqlite" : null))?.Trim().ToLowerInvariant();
+        var mode = (options.Persistence ?? Implied(options.ConnectionString, options.DataDir) ?? env("LUAACTORS_PERSISTENCE")
+            ?? Implied(env("LUAACTORS_CONNECTION_STRING"), env("LUAACTORS_DATA_DIR")))?.Trim().ToLowerInvariant();
         if (mode is not null && !LuaActors.Persistence.PersistenceSettings.Modes.Contains(mode))
         {
             throw new NodeOptionsException($"the persistence '{mode}' is not known: give sqlite, postgresql or off (--no-persistence)");
