@@ -322,7 +322,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
             Self,
             success: _ => new SpecRemoved(replyTo, creationFailure),
             failure: error => new SpecRemoved(replyTo, creationFailure,
-                error.GetBaseException() is Persistence.StorageUnavailableException unavailable ? unavailable.Message : null));
+                Persistence.StorageUnavailableException.In(error)?.Message));
 
     private void OnSpecRemoved(SpecRemoved removed)
     {

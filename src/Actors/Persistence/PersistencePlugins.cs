@@ -31,7 +31,10 @@ public static class PersistencePlugins
         // state-store-mode = persistence is deprecated, and its allocations name regions of the
         // nodes that were stopped, which a full restart would first have to wait out); the shards
         // every coordinator knows and the entities every shard remembers go to the journal
-        // (remember-entities-store = eventsourced), so they survive a full restart.
+        // (remember-entities-store = eventsourced), so they survive a full restart. Set here, over
+        // everything: Akka.Cluster.Hosting's sharding defaults are laid over hocon/luaactors.conf's
+        // akka.cluster.sharding section when WithClustering comes before WithLuaActors.
+        // Remembered entities are never passivated for being idle.
         return ConfigurationFactory.ParseString($"""
             akka.persistence.journal.plugin = "{Journal}"
             akka.persistence.snapshot-store.plugin = "{Snapshots}"
@@ -45,8 +48,12 @@ public static class PersistencePlugins
               provider-name = "{provider}"
               auto-initialize = on
             {"}"}
-            akka.cluster.sharding.state-store-mode = ddata
-            akka.cluster.sharding.remember-entities-store = eventsourced
+            akka.cluster.sharding {"{"}
+              state-store-mode = ddata
+              remember-entities = on
+              remember-entities-store = eventsourced
+              passivate-idle-entity-after = off
+            {"}"}
             """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
 }
