@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LuaActors needs on a fresh Debian machine: the Lua 5.4 interpreter the VMs run
 # (the package also brings luac5.4, which precompiles the host script), LuaSocket, procps (pgrep),
-# util-linux (setsid/setpriv for the exec-chain launcher, prlimit/unshare for the tests) and a C compiler (the build compiles
+# util-linux (setsid/setpriv for the exec-chain launcher, prlimit/unshare for the tests), PostgreSQL's server
+# (the persistence tests start one) and a C compiler (the build compiles
 # luaactors-spawn, the default launcher of VM processes). Idempotent:
 # installs only what is missing. The .NET SDK 10 must already be on PATH.
 set -euo pipefail
@@ -15,6 +16,9 @@ command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 # gcc brings cc; libc6-dev the headers luaactors-spawn.c includes.
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
+# PostgreSQL's server binaries: the persistence tests start a private server with them
+# (scripts/test-postgres.sh; docs/configuration.md, "Persistence").
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 for tool in setsid setpriv prlimit unshare; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }
 done

@@ -19,6 +19,9 @@ namespace LuaActors;
 /// </summary>
 public sealed class ManagerActor : VmManagerActorBase
 {
+    /// <summary>The VMs the store holds at start: each gets its child, which starts it from its spec.</summary>
+    private sealed record Revive(IReadOnlyCollection<string> VmIds);
+
     /// <summary>One shard: every VM of this actor system (the shard id is not used locally).</summary>
     private static readonly VmMessageExtractor Extractor = new(1);
 
@@ -33,10 +36,29 @@ public sealed class ManagerActor : VmManagerActorBase
     public ManagerActor(IActorRef factory, VmSettings settings, IVmSpecStore specs)
         : base(factory, settings, specs)
     {
+        Receive<Revive>(revive =>
+        {
+            foreach (var id in revive.VmIds.Where(id => !_vms.ContainsKey(id) && !_passivating.ContainsKey(id)))
+            {
+                StartChild(id);
+            }
+        });
         Receive<Passivate>(OnPassivate);
         Receive<Terminated>(OnTerminated);
         ReceiveVmCommands<IVmCommand>(Deliver);
     }
+
+    // A durable store's VMs come back with no client call (docs/guarantees.md); an in-memory one
+    // is empty at start, or holds the VMs of this actor's previous incarnation.
+    protected override void PreStart() =>
+        Specs.AllAsync().PipeTo(
+            Self,
+            success: all => new Revive([.. all.Keys]),
+            failure: error =>
+            {
+                _log.Error(error, "the stored VMs could not be read: none was started again");
+                return new Revive([]);
+            });
 
     /// <param name="specs">The VMs' specs; by default in memory, kept across a restart of this actor.</param>
     public static Props Props(IActorRef factory, VmSettings settings, IVmSpecStore? specs = null)

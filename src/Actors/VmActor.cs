@@ -60,7 +60,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
 
     private sealed record SpecLoaded(VmSpec? Spec, string? Problem = null);
 
-    private sealed record SpecRemoved(IActorRef ReplyTo, RequestFailed? CreationFailure);
+    private sealed record SpecRemoved(IActorRef ReplyTo, RequestFailed? CreationFailure, string? StorageProblem = null);
 
     private readonly string _vmId;
     private readonly IActorRef _factory;
@@ -331,10 +331,18 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         _specs.RemoveAsync(_vmId).PipeTo(
             Self,
             success: _ => new SpecRemoved(replyTo, creationFailure),
-            failure: _ => new SpecRemoved(replyTo, creationFailure));
+            failure: error => new SpecRemoved(replyTo, creationFailure,
+                Persistence.StorageUnavailableException.In(error)?.Message));
 
     private void OnSpecRemoved(SpecRemoved removed)
     {
+        if (removed is { StorageProblem: { } problem, CreationFailure: null })
+        {
+            // The database did not take the remove: the VM stays, running, and may be removed again.
+            removed.ReplyTo.Tell(new RequestFailed(_vmId, ErrorKind.StorageUnavailable, problem));
+            return;
+        }
+
         KillInstance();
         // Until the parent has stopped this actor, a request can still reach it (one forwarded
         // before the parent saw the Passivate): it must find the VM gone, not a running VM

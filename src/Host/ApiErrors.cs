@@ -46,6 +46,9 @@ internal static class ApiErrors
         // node's limits (docs/guarantees.md, "Resource exhaustion", "Capacity").
         ErrorKind.ResourceExhausted or ErrorKind.Capacity => HttpStatusCode.ServiceUnavailable,
 
+        // The database of desired state is unreachable: nothing was written (docs/guarantees.md).
+        ErrorKind.StorageUnavailable => HttpStatusCode.ServiceUnavailable,
+
         // The target VM's inbox is full: its Lua code must take messages first.
         ErrorKind.InboxFull => HttpStatusCode.TooManyRequests,
 

@@ -62,6 +62,11 @@ public enum ErrorKind
     /// before any start. VMs already running are not affected. Wire "capacity", HTTP 503.
     /// </summary>
     Capacity,
+    /// <summary>
+    /// The database that keeps desired state (VM specs; luaactors.persistence) cannot be reached,
+    /// so nothing was written; retry once it is back. Wire "storage-unavailable", HTTP 503.
+    /// </summary>
+    StorageUnavailable,
 }
 
 /// <summary>

@@ -57,7 +57,7 @@ internal static partial class Peers
 
         var http = new Uri($"http://127.0.0.1:{FreePort()}/");
         var pid = Start("dotnet", [dll, "node", "--hostname", "127.0.0.1", "--port", FreePort().ToString(CultureInfo.InvariantCulture),
-            "--http", $"127.0.0.1:{http.Port}", .. configFile is null ? Array.Empty<string>() : ["--config", configFile]]);
+            "--http", $"127.0.0.1:{http.Port}", "--no-persistence", .. configFile is null ? Array.Empty<string>() : ["--config", configFile]]);
         using var client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
         while (true)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using LuaActors.Configuration;
+using LuaActors.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -50,10 +51,23 @@ public static class AkkaHostingExtensions
             builder.AddHocon(overrides, HoconAddMode.Prepend);
         }
 
+        // The journal and snapshot plugins follow luaactors.persistence as set so far (HOCON added
+        // after this call does not choose them). Durable: they win over the application's
+        // choice; off: the in-memory ones only where the application chose none.
+        var persistence = LuaActorsConfigurationException.Check(() => PersistenceSettings.From(
+            (builder.Configuration.HasValue ? builder.Configuration.Value : Akka.Configuration.Config.Empty).WithFallback(LuaActorsConfig.Default)));
+        builder.AddHocon(PersistencePlugins.For(persistence), persistence.IsDurable ? HoconAddMode.Prepend : HoconAddMode.Append);
+
         return builder.WithActors((system, registry) =>
         {
             var config = system.Settings.Config.WithFallback(LuaActorsConfig.Default);
             LuaActorsConfigurationException.CheckAll(config);
+            // A database that cannot be reached stops the start here, with the reason.
+            if (LuaActorsPersistence.Get(system).StartProblemAsync().GetAwaiter().GetResult() is { } problem)
+            {
+                throw new StorageUnavailableException("persistence: " + problem);
+            }
+
             registry.Register<ManagerActor>(VmManager.SpawnActors(system, config));
         });
     }

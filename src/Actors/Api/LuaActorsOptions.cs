@@ -49,6 +49,9 @@ public sealed class LuaActorsOptions
     /// <summary><c>luaactors.cluster.number-of-shards</c>: shards of the "vm" region in a cluster (100).</summary>
     public int? NumberOfShards { get; set; }
 
+    /// <summary><c>luaactors.persistence</c>: where VM specs are kept (off unless set; docs/configuration.md, "Persistence").</summary>
+    public PersistenceOptions Persistence { get; set; } = new();
+
     /// <summary>HOCON text laid over the application's HOCON and hocon/luaactors.conf, under the properties above.</summary>
     public string? Hocon { get; set; }
 
@@ -73,6 +76,7 @@ public sealed class LuaActorsOptions
         AtLeast(NumberOfShards, 1, "luaactors.cluster.number-of-shards", "a whole number of 1 or more");
         Networking.Validate();
         Limits.Validate();
+        Persistence.Validate();
         foreach (var (name, type) in Types)
         {
             if (string.IsNullOrWhiteSpace(name) || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
@@ -109,6 +113,7 @@ public sealed class LuaActorsOptions
         hocon.Number("luaactors.cluster.number-of-shards", NumberOfShards);
         Networking.Write(hocon);
         Limits.Write(hocon);
+        Persistence.Write(hocon);
         foreach (var (name, type) in Types)
         {
             type.Write(hocon, $"luaactors.vm-types.{name}");
@@ -180,6 +185,41 @@ public sealed class NetworkingOptions
         hocon.String("luaactors.vm.networking.listen-ports", ListenPorts);
         hocon.String("luaactors.vm.networking.connect", Connect is null ? null : string.Join(",", Connect));
         hocon.Number("luaactors.vm.networking.max-sockets", MaxSockets);
+    }
+}
+
+/// <summary>
+/// <c>luaactors.persistence</c>: the database that keeps VM specs (and, in a cluster, the entities
+/// sharding remembers) and becomes the default Akka.Persistence journal and snapshot store.
+/// </summary>
+public sealed class PersistenceOptions
+{
+    /// <summary><c>mode</c>: "off" (in memory), "sqlite" or "postgresql" (off).</summary>
+    public string? Mode { get; set; }
+
+    /// <summary><c>sqlite.data-dir</c>: the directory of the SQLite database (luaactors-data).</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary><c>postgresql.connection-string</c>: an Npgsql connection string.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary><c>write-timeout</c>: how long a create or remove waits for the database (10s).</summary>
+    public TimeSpan? WriteTimeout { get; set; }
+
+    internal void Validate()
+    {
+        // The settings' own parser names the key and what it takes.
+        var hocon = new HoconWriter();
+        Write(hocon);
+        _ = Persistence.PersistenceSettings.From(ConfigurationFactory.ParseString(hocon.ToString()).WithFallback(LuaActorsConfig.Default));
+    }
+
+    internal void Write(HoconWriter hocon)
+    {
+        hocon.String("luaactors.persistence.mode", Mode);
+        hocon.String("luaactors.persistence.sqlite.data-dir", DataDirectory);
+        hocon.String("luaactors.persistence.postgresql.connection-string", ConnectionString);
+        hocon.Duration("luaactors.persistence.write-timeout", WriteTimeout);
     }
 }
 
@@ -333,6 +373,7 @@ public sealed class LuaActorsConfigurationException(string key, string problem, 
     {
         Check(() => VmSettings.From(config));
         Check(() => SizeLimits.From(config));
+        Check(() => Persistence.PersistenceSettings.From(config));
     }
 
     private static LuaActorsConfigurationException FromMessage(string message)

@@ -111,7 +111,7 @@ public sealed partial class VmManager : IAsyncDisposable
         system.ActorOf(UndeliveredRequestsActor.Props(), "vm-undelivered");
         return IsCluster(system)
             ? VmSharding.Start(system, config, factory, settings)
-            : system.ActorOf(ManagerActor.Props(factory, settings), "vm-manager");
+            : system.ActorOf(ManagerActor.Props(factory, settings, Persistence.LuaActorsPersistence.Get(system).StartLocalStore()), "vm-manager");
     }
 
     /// <summary>Whether <paramref name="system"/> runs Akka.Cluster.</summary>
@@ -261,7 +261,8 @@ public sealed partial class VmManager : IAsyncDisposable
             return;
         }
 
-        if (!System.WhenTerminated.IsCompleted && !IsCluster(System))
+        // With persistence on, the VMs are desired state: they come back at the next start.
+        if (!System.WhenTerminated.IsCompleted && !IsCluster(System) && !Persistence.LuaActorsPersistence.Get(System).Settings.IsDurable)
         {
             try
             {

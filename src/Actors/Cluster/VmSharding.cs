@@ -29,7 +29,10 @@ public static class VmSharding
     public static IActorRef Start(ActorSystem system, Config config, IActorRef factory, VmSettings settings)
     {
         var cluster = config.GetConfig("luaactors.cluster");
-        var registry = new VmRegistry(system, cluster.GetTimeSpan("registry-timeout"));
+        // Persistence on: the specs in the database, through the journal singleton; off: the
+        // replicated in-memory registry (durable DistributedData hangs here: LMDB).
+        var registry = Persistence.LuaActorsPersistence.Get(system).StartClusterStore()
+            ?? new VmRegistry(system, cluster.GetTimeSpan("registry-timeout"));
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var region = sharding.Start(

@@ -40,7 +40,16 @@ internal static class VmCreation
             return new RequestFailed(create.VmId, ErrorKind.AlreadyExists, $"a VM with id '{create.VmId}' already exists");
         }
 
-        await specs.PutAsync(create.Spec).ConfigureAwait(false);
+        try
+        {
+            await specs.PutAsync(create.Spec).ConfigureAwait(false);
+        }
+        catch (Persistence.StorageUnavailableException e)
+        {
+            // Not written: the VM is not created (no process, nothing to clean up).
+            return new RequestFailed(create.VmId, ErrorKind.StorageUnavailable, e.Message);
+        }
+
         return null;
     }
 }

@@ -13,7 +13,7 @@ namespace LuaActors.Host;
 /// Probes for load balancers and Kubernetes (docs/api.md, "Health"). <c>/healthz</c>: the process
 /// and its actor system are alive (restart it when this fails). <c>/readyz</c>: this node can
 /// take requests: it is Up in the cluster and the shard coordinator knows its region (send it
-/// traffic only then). Neither needs the token: they tell nothing but up or not.
+/// traffic only then), and the database of desired state answers. Neither needs the token: they tell nothing but up or not.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -41,6 +41,12 @@ internal static class HealthEndpoints
         if (system.WhenTerminated.IsCompleted)
         {
             return ["the actor system has stopped"];
+        }
+
+        // The database of desired state (luaactors.persistence): creates and removes need it.
+        if (await LuaActors.Persistence.LuaActorsPersistence.Get(system).ProblemAsync(cancellationToken) is { } storage)
+        {
+            return ["persistence: " + storage];
         }
 
         var cluster = Akka.Cluster.Cluster.Get(system);

@@ -28,6 +28,9 @@ public static class NodeCommandLine
             --seed akka.tcp://luaactors@10.0.0.6:4053 --http 0.0.0.0:5080 --token s3cret
           LUAACTORS_PORT=0 luaactors node --http 127.0.0.1:0 --config hocon/fast-failover.conf
           luaactors node --hostname node1 --discovery config --discovery-endpoints node1:8558,node2:8558,node3:8558
+          luaactors node --data-dir /var/lib/luaactors
+          luaactors node --connection-string "Host=db;Database=luaactors;Username=luaactors;Password=…"
+          luaactors node --no-persistence
         """;
 
     /// <summary>The <c>node</c> command; its action runs the node (environment from the process).</summary>
@@ -39,6 +42,7 @@ public static class NodeCommandLine
         var command = new Command("node", Description)
         {
             symbols.Hostname, symbols.Port, symbols.Seed, symbols.Http, symbols.Token, symbols.Config, symbols.LogFormat,
+            symbols.Persistence, symbols.NoPersistence, symbols.DataDir, symbols.ConnectionString,
         };
         DiscoveryFlags.AddTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(OptionsOf(result), environment, cancellationToken));
@@ -56,6 +60,9 @@ public static class NodeCommandLine
         ConfigFile = result.GetValue<string?>("--config"),
         LogFormat = result.GetValue<string?>("--log-format"),
         Discovery = DiscoveryFlags.Read(result),
+        Persistence = result.GetValue<bool>("--no-persistence") ? "off" : result.GetValue<string?>("--persistence"),
+        DataDir = result.GetValue<string?>("--data-dir"),
+        ConnectionString = result.GetValue<string?>("--connection-string"),
     };
 
     /// <summary>Starts the node, waits for a signal or for the cluster to stop it, and stops it.</summary>
@@ -171,6 +178,30 @@ public static class NodeCommandLine
             Description = "The log on stderr: text lines, or json (one object per line) [LUAACTORS_LOG_FORMAT] (text).",
             HelpName = "FORMAT",
         }.AcceptOnlyFromAmong("text", "json");
+        public Option<string?> Persistence { get; } = new("--persistence")
+        {
+            Description = "Where VM specs are kept: sqlite (in --data-dir), postgresql (--connection-string) or off " +
+                "[LUAACTORS_PERSISTENCE] (sqlite).",
+            HelpName = "MODE",
+        };
+
+        public Option<bool> NoPersistence { get; } = new("--no-persistence")
+        {
+            Description = "Keep VM specs in memory only: nothing survives a restart of every node (--persistence off).",
+        };
+
+        public Option<string?> DataDir { get; } = new("--data-dir")
+        {
+            Description = "The SQLite database's directory, created if missing [LUAACTORS_DATA_DIR] (./luaactors-data).",
+            HelpName = "DIR",
+        };
+
+        public Option<string?> ConnectionString { get; } = new("--connection-string")
+        {
+            Description = "A PostgreSQL (Npgsql) connection string every node shares; implies --persistence postgresql " +
+                "[LUAACTORS_CONNECTION_STRING].",
+            HelpName = "TEXT",
+        };
 
         private static int? ParsePort(ArgumentResult result)
         {

@@ -42,6 +42,22 @@ internal static class NodeHost
 
         ListenPortsCheck.Validate(settings);
 
+        // Before anything starts: a node whose database cannot be reached refuses, in one line.
+        LuaActors.Persistence.PersistenceSettings persistence;
+        try
+        {
+            persistence = LuaActors.Persistence.PersistenceSettings.From(settings.Hocon.WithFallback(LuaActorsConfig.Default));
+        }
+        catch (ConfigurationException e)
+        {
+            throw new NodeOptionsException(e.Message);
+        }
+
+        if (await LuaActors.Persistence.DatabaseProbe.ProblemAsync(persistence, TimeSpan.FromSeconds(10), starting: true, cancellationToken) is { } storage)
+        {
+            throw new NodeStartException("cannot start: persistence: " + storage, new LuaActors.Persistence.StorageUnavailableException(storage));
+        }
+
         var app = Build(settings, options.Errors);
         if (RemotingExposure.Warning(settings) is { } warning)
         {

@@ -27,6 +27,14 @@ internal sealed record NodeOptions
 
     /// <summary>The log's format on stderr, text or json (node.conf: text).</summary>
     public string? LogFormat { get; init; }
+    /// <summary>Where desired state is kept: "sqlite", "postgresql" or "off" (node.conf: sqlite; <c>--no-persistence</c> is "off").</summary>
+    public string? Persistence { get; init; }
+
+    /// <summary>The SQLite data directory (node.conf: ./luaactors-data).</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>The PostgreSQL connection string (Npgsql); given alone, it means <c>--persistence postgresql</c>.</summary>
+    public string? ConnectionString { get; init; }
 
     /// <summary>A HOCON file laid over hocon/node.conf.</summary>
     public string? ConfigFile { get; init; }

@@ -37,6 +37,9 @@ internal sealed record NodeSettings(
         ("LUAACTORS_TOKEN", "--token"),
         ("LUAACTORS_CONFIG", "--config"),
         ("LUAACTORS_LOG_FORMAT", "--log-format"),
+        ("LUAACTORS_PERSISTENCE", "--persistence"),
+        ("LUAACTORS_DATA_DIR", "--data-dir"),
+        ("LUAACTORS_CONNECTION_STRING", "--connection-string"),
     ];
 
     private static readonly Lazy<Config> NodeDefaults = new(() =>
@@ -95,6 +98,8 @@ internal sealed record NodeSettings(
             hocon = Checked(options.Config, "the node's config").WithFallback(hocon);
         }
 
+        hocon = Persistence(options, Env).WithFallback(hocon);
+
         // An empty hostname in HOCON is Akka's own choice (every address, the machine's name); given
         // as a flag or variable it is a mistake.
         var hostname = (options.Hostname ?? Env("LUAACTORS_HOSTNAME")) is { } given
@@ -122,6 +127,35 @@ internal sealed record NodeSettings(
                 : NodeLogging.ParseFormat(hocon.GetString("luaactors.node.log-format", "text"), "luaactors.node.log-format"),
             Discovery = DiscoverySettings.Resolve(options.Discovery, environment, hocon, hostname, seedSource),
         };
+    }
+
+    /// <summary>luaactors.persistence from the flags and the environment (docs/configuration.md, "Persistence").</summary>
+    private static Config Persistence(NodeOptions options, Func<string, string?> env)
+    {
+        // A connection string alone names PostgreSQL, a data directory alone SQLite (a flag over a variable).
+        static string? Implied(string? connection, string? dataDir) => connection is not null ? "postgresql" : dataDir is not null ? "sqlite" : null;
+        var dataDir = options.DataDir ?? env("LUAACTORS_DATA_DIR");
+        var connection = options.ConnectionString ?? env("LUAACTORS_CONNECTION_STRING");
+        var mode = (options.Persistence ?? Implied(options.ConnectionString, options.DataDir) ?? env("LUAACTORS_PERSISTENCE")
+            ?? Implied(env("LUAACTORS_CONNECTION_STRING"), env("LUAACTORS_DATA_DIR")))?.Trim().ToLowerInvariant();
+        if (mode is not null && !LuaActors.Persistence.PersistenceSettings.Modes.Contains(mode))
+        {
+            throw new NodeOptionsException($"the persistence '{mode}' is not known: give sqlite, postgresql or off (--no-persistence)");
+        }
+
+        var text = new System.Text.StringBuilder();
+        void Set(string key, string? value)
+        {
+            if (value is not null)
+            {
+                text.Append("luaactors.persistence.").Append(key).Append(" = ").AppendLine(System.Text.Json.JsonSerializer.Serialize(value));
+            }
+        }
+
+        Set("mode", mode);
+        Set("sqlite.data-dir", dataDir);
+        Set("postgresql.connection-string", connection);
+        return ConfigurationFactory.ParseString(text.ToString());
     }
 
     /// <summary>A port given as text (a flag or a variable): 0 to 65535.</summary>

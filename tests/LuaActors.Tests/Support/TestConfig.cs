@@ -7,6 +7,7 @@ internal static class TestConfig
         akka.loglevel = WARNING
         luaactors.vm.default-timeout = 10s
         luaactors.vm.kill-grace = 2s
+        luaactors.persistence.mode = off
 
         """;
 }

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LuaActors.Tests.Support;
+using static LuaActors.Tests.Persistence.RestartChecks;
+
+namespace LuaActors.Tests.Persistence;
+
+/// <summary>
+/// One real node process persisting to SQLite (the default of `luaactors node`): what was created
+/// comes back after SIGTERM and after SIGKILL, init scripts replayed, with no client call;
+/// removed VMs stay removed; a lost database fails creates and removes with storage-unavailable
+/// and writes nothing; an unreachable database stops the node from starting.
+/// </summary>
+[Collection(ProcessHeavyCollection.Name)]
+public sealed class SqliteRestartTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "luaactors-sqlite-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private string[] Flags => ["--persistence", "sqlite", "--data-dir", _dataDir];
+
+    [Fact]
+    public async Task Vms_come_back_after_sigterm_and_sigkill_and_removed_ones_stay_removed()
+    {
+        var ports = DurableNode.FreePorts();
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CreatedAsync(node, "counter", "n = 41");
+            await GroupCreatedAsync(node, "pool", 2, "role = 'worker'");
+            await CreatedAsync(node, "gone", "n = 0");
+            await RemovedAsync(node, "gone");
+            // Runtime state is not desired state: the init script's value comes back.
+            Assert.Equal(42, (await node.EvalAsync("counter", "n = n + 1 return n")).GetInt64());
+            await node.StopAsync();
+        }
+
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CameBackByThemselvesAsync([node], 3);
+            await AnswersAsync(node, "counter", "n", 41);
+            await AnswersAsync(node, "pool-1", "role", "worker");
+            await AnswersAsync(node, "pool-2", "role", "worker");
+            await NotFoundAsync(node, "gone");
+            await ListedAsync(node, "counter", "pool-1", "pool-2");
+
+            // Acknowledged, then SIGKILL: nothing runs after the kill, the writes were already durable.
+            await CreatedAsync(node, "late", "n = 5");
+            await RemovedAsync(node, "pool-2");
+            await node.KillAsync();
+        }
+
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CameBackByThemselvesAsync([node], 3);
+            await AnswersAsync(node, "counter", "n", 41);
+            await AnswersAsync(node, "late", "n", 5);
+            await AnswersAsync(node, "pool-1", "role", "worker");
+            await NotFoundAsync(node, "pool-2");
+            await ListedAsync(node, "counter", "late", "pool-1");
+        }
+    }
+
+    [Fact]
+    public async Task A_lost_database_fails_creates_and_removes_with_storage_unavailable_and_writes_nothing()
+    {
+        var ports = DurableNode.FreePorts();
+        var moved = _dataDir + "-away";
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CreatedAsync(node, "kept", "n = 1");
+
+            // The database file's directory goes away: SQLite cannot open it any more.
+            Directory.Move(_dataDir, moved);
+            using (var create = await node.CreateAsync("unwritten", "n = 2"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, create.StatusCode);
+                Assert.Equal("storage-unavailable", (await create.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("kind").GetString());
+            }
+
+            using (var remove = await node.Client.DeleteAsync("vms/kept"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, remove.StatusCode);
+                Assert.Equal("storage-unavailable", (await remove.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("kind").GetString());
+            }
+
+            // The remove that failed left the VM running (a VM not running yet waits for the
+            // database to read its spec: "unwritten" is checked once it is back).
+            await AnswersAsync(node, "kept", "n", 1);
+            using (var ready = await node.Client.GetAsync("readyz"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+                Assert.Contains("persistence", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            // The database is back; the node is restarted (see docs/configuration.md, "Persistence").
+            Directory.Move(moved, _dataDir);
+            await node.StopAsync();
+        }
+
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            // Nothing half-written: the failed remove left the VM, the failed create left nothing.
+            await AnswersAsync(node, "kept", "n", 1);
+            await NotFoundAsync(node, "unwritten");
+            await ListedAsync(node, "kept");
+            await CreatedAsync(node, "later", "n = 3");
+            await AnswersAsync(node, "later", "n", 3);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_stops_the_node_from_starting_with_the_reason()
+    {
+        var closedPort = DurableNode.FreePorts().Port;
+        await using var node = await DurableNode.StartAsync(DurableNode.FreePorts(),
+            ["--connection-string", $"Host=127.0.0.1;Port={closedPort};Database=luaactors;Username=luaactors"], waitUp: false);
+        Assert.Equal(1, await node.ExitCodeAsync());
+        var lines = node.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.Contains("persistence", line, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{closedPort}", line, StringComparison.Ordinal);
+        Assert.Contains("cannot be reached", line, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        foreach (var dir in new[] { _dataDir, _dataDir + "-away" })
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+}
