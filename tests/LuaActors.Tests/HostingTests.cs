@@ -1,4 +1,7 @@
 using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Remote.Hosting;
 using Akka.Hosting;
 using LuaActors.Api;
 using LuaActors.Tests.Support;
@@ -31,5 +34,33 @@ public sealed class HostingTests
         }
 
         await LuaProcesses.AssertGoneAsync([pid]);
+    }
+
+    [Fact]
+    public async Task In_a_hosted_cluster_vms_are_remembered_and_never_passivated_for_idling()
+    {
+        // WithClustering appends Akka's sharding defaults before WithLuaActors: without
+        // ShardingDefaults, idle VMs were passivated after 2 minutes and none was remembered.
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("hosted", akka => akka
+            .AddHocon("akka.cluster.sharding.handoff-timeout = 7s", HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
+            .WithClustering()
+            .WithLuaActors());
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var settings = ClusterShardingSettings.Create(host.Services.GetRequiredService<ActorSystem>());
+            Assert.True(settings.RememberEntities);
+            Assert.Equal(TimeSpan.Zero, settings.PassivateIdleEntityAfter);
+            Assert.Equal(TimeSpan.FromMilliseconds(500), settings.TuningParameters.RetryInterval);
+            // What the application set itself stays.
+            Assert.Equal(TimeSpan.FromSeconds(7), settings.TuningParameters.HandOffTimeout);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
     }
 }

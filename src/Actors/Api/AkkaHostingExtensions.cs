@@ -45,6 +45,13 @@ public static class AkkaHostingExtensions
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         builder.AddHocon(LuaActorsConfig.Default, HoconAddMode.Append);
+        // Over Akka.Cluster.Hosting's sharding defaults, appended before ours (ShardingDefaults).
+        var sharding = Cluster.ShardingDefaults.Over(builder.Configuration.HasValue ? builder.Configuration.Value : Akka.Configuration.Config.Empty);
+        if (!sharding.IsEmpty)
+        {
+            builder.AddHocon(sharding, HoconAddMode.Prepend);
+        }
+
         var overrides = options.ToConfig();
         if (!overrides.IsEmpty)
         {
