@@ -46,6 +46,9 @@ internal static class ApiErrors
         // node's limits (docs/guarantees.md, "Resource exhaustion", "Capacity").
         ErrorKind.ResourceExhausted or ErrorKind.Capacity => HttpStatusCode.ServiceUnavailable,
 
+        // The journal of the VM's durable storage failed or is unreachable: nothing was written.
+        ErrorKind.StorageUnavailable => HttpStatusCode.ServiceUnavailable,
+
         // The target VM's inbox is full: its Lua code must take messages first.
         ErrorKind.InboxFull => HttpStatusCode.TooManyRequests,
 

@@ -18,7 +18,7 @@ public static class ErrorKinds
     /// <summary>Whether the same request may succeed if sent again shortly (HTTP: Retry-After).</summary>
     public static bool IsTransient(this ErrorKind kind) =>
         kind is ErrorKind.InboxFull or ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol
-            or ErrorKind.Stopped or ErrorKind.Overloaded;
+            or ErrorKind.Stopped or ErrorKind.Overloaded or ErrorKind.StorageUnavailable;
 
     /// <summary>The kind's name on the wire and in the API: lower case, words joined by '-' ("too-large").</summary>
     public static string WireName(this ErrorKind kind) => kind switch
@@ -46,6 +46,7 @@ public static class ErrorKinds
         ErrorKind.TooLarge => "too-large",
         ErrorKind.ResourceExhausted => "resource-exhausted",
         ErrorKind.Capacity => "capacity",
+        ErrorKind.StorageUnavailable => "storage-unavailable",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ErrorKind"),
     };
 

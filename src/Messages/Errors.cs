@@ -62,6 +62,11 @@ public enum ErrorKind
     /// before any start. VMs already running are not affected. Wire "capacity", HTTP 503.
     /// </summary>
     Capacity,
+    /// <summary>
+    /// The journal that holds the VM's durable storage (<c>vm.storage</c>, GetStorageAsync) failed
+    /// or cannot be reached: nothing was written (docs/storage.md). Wire "storage-unavailable", HTTP 503.
+    /// </summary>
+    StorageUnavailable,
 }
 
 /// <summary>
