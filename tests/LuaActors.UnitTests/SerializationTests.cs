@@ -68,6 +68,10 @@ public sealed class SerializationTests : IDisposable
         new ReceivedFromVm("vm1", null),
         new StartServer("vm1", "127.0.0.1", 0),
         new ServerStarted("vm1", 20001),
+        new GetStorage("vm1", "user."),
+        new StorageContents("vm1", new Dictionary<string, string> { ["user.1"] = "{\"name\":\"\u00e9\",\"n\":[1,2.5]}" }),
+        new StorageChanged([new StorageChange("a", "1"), new StorageChange("b", null)]),
+        new StorageSnapshot(new Dictionary<string, string> { ["a"] = "1.0", ["b"] = "{\"$type\":\"bytes\",\"base64\":\"/w==\"}" }),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);
@@ -84,7 +88,7 @@ public sealed class SerializationTests : IDisposable
     [Fact]
     public void Every_public_record_of_the_protocol_is_a_bound_message_or_a_part_of_one()
     {
-        var parts = new[] { typeof(VmLimits), typeof(TraceContext) };
+        var parts = new[] { typeof(VmLimits), typeof(TraceContext), typeof(StorageChange) };
         var unbound = typeof(ILuaActorsMessage).Assembly.GetExportedTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace == "LuaActors.Messages")
             .Where(t => !typeof(ILuaActorsMessage).IsAssignableFrom(t) && !parts.Contains(t));

@@ -48,6 +48,7 @@ internal static class HttpApi
         var api = app.MapGroup("").AddEndpointFilter(ApiResults.ErrorFilter);
         var vms = api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("vms");
         VmEndpoints.Map(vms);
+        StorageEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("storage"));
         AttachEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("attach"));
         MessagingEndpoints.Map(
             api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("messaging"),

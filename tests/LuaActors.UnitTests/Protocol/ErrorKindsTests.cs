@@ -11,7 +11,7 @@ public sealed class ErrorKindsTests
         [ErrorKind.Syntax, ErrorKind.Runtime, ErrorKind.Timeout, ErrorKind.Memory, ErrorKind.Incomplete, ErrorKind.Interrupted];
 
     private static readonly ErrorKind[] TransientKinds =
-        [ErrorKind.InboxFull, ErrorKind.Crashed, ErrorKind.NodeLost, ErrorKind.Protocol, ErrorKind.Stopped, ErrorKind.Overloaded];
+        [ErrorKind.InboxFull, ErrorKind.Crashed, ErrorKind.NodeLost, ErrorKind.Protocol, ErrorKind.Stopped, ErrorKind.Overloaded, ErrorKind.StorageUnavailable];
 
     [Fact]
     public void Lua_errors_are_exactly_the_kinds_of_failing_user_code()
