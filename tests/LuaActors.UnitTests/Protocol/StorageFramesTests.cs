@@ -13,7 +13,7 @@ public sealed class StorageFramesTests
         Assert.Equal(new StorageCall(3, StorageOp.Set, "score", "{\"alice\":3}"),
             VmFrames.Decode(WireText.Bytes(@"M0000000300000021\nstorage-set 5 11\nscore{""alice"":3}")));
         Assert.Equal(new StorageCall(4, StorageOp.Get, "score", ""), VmFrames.Decode(WireText.Bytes(@"M0000000400000015\nstorage-get 5 0\nscore")));
-        Assert.Equal(new StorageCall(5, StorageOp.Keys, "", ""), VmFrames.Decode(WireText.Bytes(@"M000000050000000f\nstorage-keys 0 0\n")));
+        Assert.Equal(new StorageCall(5, StorageOp.Keys, "", ""), VmFrames.Decode(WireText.Bytes(@"M0000000500000011\nstorage-keys 0 0\n")));
     }
 
     [Fact]
