@@ -1,0 +1,50 @@
+namespace LuaActors.Tests.Storage;
+
+/// <summary>
+/// A real SQLite database in a temporary folder, as the journal and snapshot store of the actor
+/// systems that use <see cref="Hocon"/> (Akka.Persistence.Sql, provider SQLite.MS). Deleted when disposed.
+/// </summary>
+internal sealed class SqliteJournal : IDisposable
+{
+    public SqliteJournal()
+    {
+        Folder = Directory.CreateTempSubdirectory("luaactors-storage-").FullName;
+        Hocon = Config(Path.Combine(Folder, "journal.db"));
+    }
+
+    public string Folder { get; }
+
+    /// <summary>HOCON that makes the SQL plugins over this database Akka's default journal and snapshot store.</summary>
+    public string Hocon { get; }
+
+    /// <summary>The same plugins over a database that cannot be opened: every storage call meets a failed journal.</summary>
+    public static string Unreachable() => Config("/nonexistent-luaactors-dir/journal.db");
+
+    private static string Config(string file) => $$"""
+        akka.persistence {
+          journal {
+            plugin = "akka.persistence.journal.sql"
+            sql {
+              connection-string = "Data Source={{file}}"
+              provider-name = "SQLite.MS"
+              auto-initialize = on
+            }
+          }
+          snapshot-store {
+            plugin = "akka.persistence.snapshot-store.sql"
+            sql {
+              connection-string = "Data Source={{file}}"
+              provider-name = "SQLite.MS"
+              auto-initialize = on
+            }
+          }
+        }
+
+        """ + Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration.Root;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(Folder, recursive: true);
+    }
+}
