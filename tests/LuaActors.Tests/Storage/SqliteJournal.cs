@@ -40,7 +40,23 @@ internal sealed class SqliteJournal : IDisposable
           }
         }
 
-        """ + Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration.Root;
+        """ + PluginDefaults;
+
+    /// <summary>The plugins' own reference HOCON (embedded in Akka.Persistence.Sql), under the settings above.</summary>
+    private static readonly string PluginDefaults = ReadPluginDefaults();
+
+    private static string ReadPluginDefaults()
+    {
+        var assembly = typeof(Akka.Persistence.Sql.SqlPersistence).Assembly;
+        var text = new System.Text.StringBuilder();
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".conf", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
+            text.Append('\n').Append(reader.ReadToEnd()).Append('\n');
+        }
+
+        return text.ToString();
+    }
 
     public void Dispose()
     {
