@@ -20,7 +20,8 @@ internal sealed class SqliteJournal : IDisposable
     /// <summary>The same plugins over a database that cannot be opened: every storage call meets a failed journal.</summary>
     public static string Unreachable() => Config("/nonexistent-luaactors-dir/journal.db");
 
-    private static string Config(string file) => $$"""
+    // The plugins' defaults first: in HOCON the later value of a key wins.
+    private static string Config(string file) => PluginDefaults + $$"""
         akka.persistence {
           journal {
             plugin = "akka.persistence.journal.sql"
@@ -40,9 +41,9 @@ internal sealed class SqliteJournal : IDisposable
           }
         }
 
-        """ + PluginDefaults;
+        """;
 
-    /// <summary>The plugins' own reference HOCON (embedded in Akka.Persistence.Sql), under the settings above.</summary>
+    /// <summary>The plugins' own reference HOCON (embedded in Akka.Persistence.Sql), under the settings below.</summary>
     private static readonly string PluginDefaults = ReadPluginDefaults();
 
     private static string ReadPluginDefaults()
