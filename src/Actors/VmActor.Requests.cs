@@ -146,6 +146,9 @@ public sealed partial class VmActor
             case MessageCall call:
                 OnMessageCall(call);
                 return true;
+            case StorageCall call:
+                OnStorageCall(call);
+                return true;
             case TaskEvent task:
                 _log.Info("VM {0} background task {1}: {2}", _vmId, task.Id, task.Describe());
                 return true;

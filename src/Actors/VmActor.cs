@@ -261,6 +261,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     /// <summary>What every state with a spec handles alike.</summary>
     private void ReceiveWithSpec()
     {
+        ReceiveStorage();
         Receive<SpecLoaded>(_ => { });
         Receive<RemoveVm>(_ => RemoveSpecThen(Sender, null));
         Receive<SpecRemoved>(OnSpecRemoved);
@@ -326,8 +327,11 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         _factory.Tell(new VmFactoryActor.ResolveBackend(spec));
     }
 
-    /// <summary>The spec goes first, so nothing brings the VM back; then the process, then the actor.</summary>
-    private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure) =>
+    /// <summary>
+    /// The spec goes (after the storage: RemoveSpecThen, VmActor.Storage.cs), so nothing brings
+    /// the VM back; then the process, then the actor.
+    /// </summary>
+    private void RemoveSpecNow(IActorRef replyTo, RequestFailed? creationFailure) =>
         _specs.RemoveAsync(_vmId).PipeTo(
             Self,
             success: _ => new SpecRemoved(replyTo, creationFailure),

@@ -46,7 +46,7 @@ internal static class ApiErrors
         // node's limits (docs/guarantees.md, "Resource exhaustion", "Capacity").
         ErrorKind.ResourceExhausted or ErrorKind.Capacity => HttpStatusCode.ServiceUnavailable,
 
-        // The database of desired state is unreachable: nothing was written (docs/guarantees.md).
+        // The database (desired state, or a VM's durable storage) is unreachable: nothing was written.
         ErrorKind.StorageUnavailable => HttpStatusCode.ServiceUnavailable,
 
         // The target VM's inbox is full: its Lua code must take messages first.

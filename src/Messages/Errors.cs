@@ -63,8 +63,9 @@ public enum ErrorKind
     /// </summary>
     Capacity,
     /// <summary>
-    /// The database that keeps desired state (VM specs; luaactors.persistence) cannot be reached,
-    /// so nothing was written; retry once it is back. Wire "storage-unavailable", HTTP 503.
+    /// The database that keeps desired state (VM specs; luaactors.persistence) or a VM's durable
+    /// storage (<c>vm.storage</c>, GetStorageAsync; docs/storage.md) failed or cannot be reached, so
+    /// nothing was written; retry once it is back. Wire "storage-unavailable", HTTP 503.
     /// </summary>
     StorageUnavailable,
 }

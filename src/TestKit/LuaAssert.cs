@@ -47,7 +47,7 @@ public static class LuaAssert
         var want = expected.Select(LuaValues.ToJson).ToList();
         var wanted = want.Count == 0 ? "no value" : string.Join(", ", want.Select(Describe));
         var result = await RunAsync(vm, code, null, wanted).ConfigureAwait(false);
-        if (result.Count != want.Count || !want.Zip(result.Values).All(pair => LuaValues.AreEqual(pair.First, pair.Second)))
+        if (result.Count != want.Count || !want.Zip(result.Values).All(pair => LuaValues.AreEqual(pair.Item1, pair.Item2)))
         {
             throw Failure("Lua results differ", vm, code, $"{Count(want.Count)}: {wanted}", DescribeValues(result), result.Output);
         }

@@ -46,7 +46,7 @@ public static class LuaValues
             JsonValueKind.Number => NumbersEqual(expected, actual),
             JsonValueKind.String => string.Equals(expected.GetString(), actual.GetString(), StringComparison.Ordinal),
             JsonValueKind.Array => expected.GetArrayLength() == actual.GetArrayLength()
-                && expected.EnumerateArray().Zip(actual.EnumerateArray()).All(pair => AreEqual(pair.First, pair.Second)),
+                && expected.EnumerateArray().Zip(actual.EnumerateArray()).All(pair => AreEqual(pair.Item1, pair.Item2)),
             JsonValueKind.Object => ObjectsEqual(expected, actual),
             // null, true, false, and an undefined (absent) value.
             _ => true,

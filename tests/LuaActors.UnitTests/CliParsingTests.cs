@@ -143,7 +143,7 @@ public sealed class CliParsingTests
     }
 
     [Theory]
-    [InlineData("vm needs a command: create, ls, info, exec, rm, send, link or unlink", "vm", "vm")]
+    [InlineData("vm needs a command: create, ls, info, exec, rm, storage, send, link or unlink", "vm", "vm")]
     [InlineData("unknown command 'frob' for vm", "vm", "vm", "frob")]
     [InlineData("vm create needs ID", "vm create", "vm", "create")]
     [InlineData("--timeout-ms needs a positive whole number (got 'soon')", "vm create", "vm", "create", "a", "--timeout-ms", "soon")]

@@ -73,6 +73,10 @@ public sealed class SerializationTests : IDisposable
         new VmHandedOff("vm1"),
         new GetNodeStats(),
         new NodeStats("akka.tcp://sys@127.0.0.1:1", 0.42, 2, [new VmStats("vm1", 1.5, 7, [1, 0, 6])]),
+        new GetStorage("vm1", "user."),
+        new StorageContents("vm1", new Dictionary<string, string> { ["user.1"] = "{\"name\":\"\u00e9\",\"n\":[1,2.5]}" }),
+        new StorageChanged([new StorageChange("a", "1"), new StorageChange("b", null)]),
+        new StorageSnapshot(new Dictionary<string, string> { ["a"] = "1.0", ["b"] = "{\"$type\":\"bytes\",\"base64\":\"/w==\"}" }),
     ];
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", LuaActorsConfig.Default);
@@ -89,7 +93,7 @@ public sealed class SerializationTests : IDisposable
     [Fact]
     public void Every_public_record_of_the_protocol_is_a_bound_message_or_a_part_of_one()
     {
-        var parts = new[] { typeof(VmLimits), typeof(TraceContext), typeof(VmStats) };
+        var parts = new[] { typeof(VmLimits), typeof(TraceContext), typeof(VmStats), typeof(StorageChange) };
         var unbound = typeof(ILuaActorsMessage).Assembly.GetExportedTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace == "LuaActors.Messages")
             .Where(t => !typeof(ILuaActorsMessage).IsAssignableFrom(t) && !parts.Contains(t));

@@ -14,7 +14,7 @@ end
 local test_dir = arg[0]:match("^(.*)/[^/]*$") or "."
 
 for _, name in ipairs({ "prelude", "state", "hook", "capture", "sandbox", "json", "json_decode",
-  "protocol", "input", "request", "waits", "tasks", "runner", "vm_api", "netaddr", "net_sock", "net_listen", "net", "handlers" }) do
+  "protocol", "input", "request", "waits", "tasks", "runner", "storage", "vm_api", "netaddr", "net_sock", "net_listen", "net", "handlers" }) do
   package.preload[name] = assert(loadfile(module_dir .. "/" .. name .. ".lua"))
 end
 
@@ -44,7 +44,7 @@ function t.raises(f, pattern, what)
 end
 t.bundle = bundle
 
-local files = { "test_json.lua", "test_sandbox.lua", "test_protocol.lua", "test_netaddr.lua" }
+local files = { "test_json.lua", "test_sandbox.lua", "test_protocol.lua", "test_netaddr.lua", "test_storage.lua" }
 if bundle then files[#files + 1] = "test_bundle.lua" end
 
 local passed, failed = 0, 0

@@ -45,6 +45,10 @@ public sealed class LuaVm
 
     public Task RemoveAsync(CancellationToken cancellationToken = default) => _manager.RemoveVmAsync(Id, cancellationToken);
 
+    /// <inheritdoc cref="VmManager.GetStorageAsync"/>
+    public Task<IReadOnlyDictionary<string, JsonElement>> GetStorageAsync(string? prefix = null, CancellationToken cancellationToken = default) =>
+        _manager.GetStorageAsync(Id, prefix, cancellationToken);
+
     /// <inheritdoc cref="VmManager.AttachAsync"/>
     public Task<VmSession> AttachAsync(CancellationToken cancellationToken = default) => _manager.AttachAsync(Id, cancellationToken);
 

@@ -92,6 +92,15 @@ public static class HostFrames
     /// <summary>'A error': the call <paramref name="callId"/> raises <paramref name="message"/> in the calling Lua code.</summary>
     public static HostFrame AnswerError(uint callId, string message) => Text(FrameOp.Answer, callId, "error\n", message);
 
+    /// <summary>'A ok' to a storage call: <paramref name="valueJson"/> (a value, a key list), or <c>null</c> (no value: nil in Lua).</summary>
+    public static HostFrame StorageAnswer(uint callId, string? valueJson) => AnswerOk(callId, valueJson ?? "null");
+
+    /// <summary>
+    /// 'A error' to a storage call: Lua raises "<paramref name="kind"/>: <paramref name="message"/>"
+    /// (kind "storage-limit", "storage-unavailable" or "storage-invalid"; docs/storage.md).
+    /// </summary>
+    public static HostFrame StorageError(uint callId, string kind, string message) => AnswerError(callId, kind + ": " + message);
+
     private static HostFrame Request(FrameOp op, uint id, long timeoutMs, long memoryKb, string text)
     {
         var buffer = Rent(FrameHeader.Length + NumbersPreamble + MaxBytes(text));

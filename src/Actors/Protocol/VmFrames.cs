@@ -129,7 +129,7 @@ public static class VmFrames
             : Malformed(header, FrameError.BadPayload, "the wait's timeout is not a decimal number");
     }
 
-    /// <summary><c>&lt;op&gt; &lt;name_len&gt; &lt;json_len&gt;\n&lt;name&gt;&lt;json&gt;</c></summary>
+    /// <summary><c>&lt;op&gt; &lt;name_len&gt; &lt;json_len&gt;\n&lt;name&gt;&lt;json&gt;</c>; the <c>storage-</c> ops are <see cref="StorageCall"/>s.</summary>
     private static VmFrame DecodeCall(FrameHeader header, ReadOnlySpan<byte> payload)
     {
         if (!SplitPreamble(payload, out var preamble, out var body)
@@ -144,7 +144,12 @@ public static class VmFrames
             return wrong;
         }
 
-        return new MessageCall(header.Id, Encoding.ASCII.GetString(preamble[..space]), Text(body[..(int)nameLength]), Text(body[(int)nameLength..]));
+        var op = preamble[..space];
+        var name = Text(body[..(int)nameLength]);
+        var json = Text(body[(int)nameLength..]);
+        return StorageCalls.TryParseOp(op, out var storageOp)
+            ? new StorageCall(header.Id, storageOp, name, json)
+            : new MessageCall(header.Id, Encoding.ASCII.GetString(op), name, json);
     }
 
     /// <summary>The payload's own lengths against the bytes after its preamble.</summary>

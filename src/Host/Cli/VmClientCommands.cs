@@ -13,6 +13,7 @@ internal static class VmClientCommands
         vm.Add(InfoCommand(client));
         vm.Add(ExecCommand(client));
         vm.Add(RemoveCommand(client));
+        vm.Add(StorageClientCommands.Create(client));
         vm.Add(MessageClientCommands.CreateSend(client));
         vm.Add(MessageClientCommands.CreateLink(client));
         vm.Add(MessageClientCommands.CreateUnlink(client));

@@ -49,6 +49,7 @@ internal static class HttpApi
         var vms = api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("vms");
         VmEndpoints.Map(vms);
         VmEndpoints.MapExecute(app.MapGroup("/vms").WithTags("vms"));
+        StorageEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("storage"));
         AttachEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("attach"));
         MessagingEndpoints.Map(
             api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("messaging"),

@@ -12,6 +12,7 @@ local limit_hook = require "hook"
 local sandbox = require "sandbox"
 local json_decode = require("json_decode").decode
 local runner = require "runner"
+local storage_table = require("storage").table
 
 local EVENTS = prelude.EVENTS
 local limits, settings, req, INTERRUPT_MSG = state.limits, state.settings, state.req, state.INTERRUPT_MSG
@@ -179,6 +180,7 @@ function _M.table()
     id = vm_id, send = vm_send, receive = vm_receive, publish = vm_publish,
     subscribe = vm_subscribe, unsubscribe = vm_unsubscribe, peers = vm_peers,
     broadcast = vm_broadcast, spawn = vm_spawn, sleep = vm_sleep,
+    storage = storage_table(vm_call),
   }
 end
 
