@@ -48,7 +48,8 @@ internal sealed class SqliteJournal : IDisposable
 
     private static string ReadPluginDefaults()
     {
-        var assembly = typeof(Akka.Persistence.Sql.SqlPersistence).Assembly;
+        // By name: the Actors project keeps the package's compile assets to itself (its LINQ extensions).
+        var assembly = System.Reflection.Assembly.Load("Akka.Persistence.Sql");
         var text = new System.Text.StringBuilder();
         foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".conf", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
