@@ -14,9 +14,14 @@ public sealed partial class LuaModuleTests
 {
     private static readonly string ModuleDir = Path.Combine(TestPaths.RepoRoot, "src", "Actors", "Lua", "vmhost");
 
-    [Fact]
-    public async Task Lua_unit_tests_pass_on_the_modules_and_the_bundle()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lua_unit_tests_pass_on_the_modules_and_the_bundle(bool precompiled)
     {
+        // precompiled: the bytecode VMs load (lazy modules as bytecode too), else the source
+        var bundle = precompiled ? HostScript.PathFor("lua5.4") : HostScript.Path;
+        Assert.EndsWith(precompiled ? ".luac" : ".lua", bundle, StringComparison.Ordinal);
         var info = new ProcessStartInfo("lua5.4")
         {
             UseShellExecute = false,
@@ -26,7 +31,7 @@ public sealed partial class LuaModuleTests
         };
         info.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tests", "lua", "run.lua"));
         info.ArgumentList.Add(ModuleDir);
-        info.ArgumentList.Add(HostScript.Path);
+        info.ArgumentList.Add(bundle);
         using var lua = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("lua5.4 did not start");
         var stdout = lua.StandardOutput.ReadToEndAsync();
         var stderr = lua.StandardError.ReadToEndAsync();
@@ -68,14 +73,24 @@ public sealed partial class LuaModuleTests
         var starts = StartPattern().Matches(string.Join('\n', bundle.Where(l => l.StartsWith("loaded[\"vmhost.lines\"]", StringComparison.Ordinal))))
             .ToDictionary(m => m.Groups[2].Value, m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(modules.Count, starts.Count);
+        // With the lazy modules as bytecode (any bytes), every line of the others stays in place.
+        var allBytes = Enumerable.Range(0, 256).Select(b => (byte)b).ToArray();
+        var precompiled = HostBundle.Build(modules, HostBundle.LazyModules.ToDictionary(m => m, _ => allBytes)).Split('\n');
+        Assert.Equal(bundle.Length, precompiled.Length);
+        var lazySources = HostBundle.LazySources(modules).ToDictionary(m => m.Name, m => m.Text.Split('\n'));
+        Assert.Equal(HostBundle.LazyModules.Order(), lazySources.Keys.Order());
         foreach (var (name, source) in modules)
         {
             var first = starts["vmhost/" + name + ".lua"];
             var lines = source.Split('\n');
+            // What a lazy module is compiled from: its source, after blank lines up to its start.
+            var compiledFrom = lazySources.GetValueOrDefault(name);
+            Assert.All(compiledFrom?[..(first - 1)] ?? [], l => Assert.Equal("", l));
             // Line n of the module is line first + n - 1 of the bundle: its first, middle and last lines.
             foreach (var n in new[] { 1, (lines.Length + 1) / 2, lines.Length - 1 })
             {
                 Assert.Equal(lines[n - 1], bundle[first + n - 2]);
+                Assert.Equal(lines[n - 1], compiledFrom is null ? precompiled[first + n - 2] : compiledFrom[first + n - 2]);
             }
         }
     }

@@ -86,10 +86,15 @@ return {
       { "E", "0 0\nstring.format = function() return 'tampered' end; return 1" },
       { "L", "net=1\nnet_bind=127.0.0.1\nnet_ports=20000-20100\nnet_sockets=4\n" },
       { "E", "0 0\nlocal s = socket.tcp(); return tostring(s):sub(1, 11), select(2, socket.connect('0.0.0.0', 1))" },
+      -- an error raised by networking code: the user's line, no host frame in the traceback
+      { "E", "0 0\nlocal s = socket.tcp()\nlocal ok = s:connect(1)\nreturn ok" },
     })
     t.eq(result(t, r[1]), "[true]")
     if r[3][1] == "X" and r[3][3]:find("LuaSocket", 1, true) then return end -- no lua-socket here
     t.eq(r[3][1], "K", "L answered (payload: " .. r[3][3] .. ")")
     t.eq(result(t, r[4]), '["tcp{master}","cannot connect to the unspecified address 0.0.0.0"]')
+    t.eq(r[5][1], "X")
+    t.ok(r[5][3]:find("^runtime %d+ %d+ 0 0\nexec:2: bad argument #1 to 'connect'"), r[5][3])
+    t.ok(r[5][3]:find("\n\texec:2: in ", 1, true) and not r[5][3]:find("vmhost"), "no host frame: " .. r[5][3])
   end,
 }

@@ -8,8 +8,9 @@ namespace LuaActors.Process;
 /// <summary>
 /// The VM host script (the modules of Lua/vmhost/, embedded in this assembly and bundled into
 /// one chunk by <see cref="HostBundle"/>), written once per content version to the temp
-/// directory so every interpreter can run it as a file; for <c>lua5.4</c> also precompiled with
-/// the <c>luac5.4</c> beside it, and that precompiled chunk is what VMs load.
+/// directory so every interpreter can run it as a file; for the <c>lua5.4</c> that has
+/// <c>luac5.4</c> beside it also precompiled (its lazy modules too), and that precompiled chunk
+/// is what VMs load.
 /// </summary>
 internal static class HostScript
 {
@@ -52,41 +53,47 @@ internal static class HostScript
     }
 
     /// <summary>
-    /// Compiles the source once per .NET process (so a luac upgrade never leaves stale bytecode
-    /// behind), with debug information: the script finds its own frames in tracebacks by their
-    /// source name, which is the .lua file's either way, and names a host error's module and
-    /// line from the line numbers.
+    /// Compiles the bundle once per .NET process (so a Lua upgrade never leaves stale bytecode
+    /// behind), with the <c>lua5.4</c> beside <c>luac5.4</c> and with debug information: the
+    /// script finds its own frames in tracebacks by their source name, which is the .lua file's,
+    /// and names a host error's module and line from the line numbers. The lazy modules are
+    /// compiled first, under that same name, and go into the compiled bundle as bytecode
+    /// (HostBundle). <c>string.dump</c> writes what <c>luac5.4</c> would; it is used because it
+    /// takes the chunk name to give.
     /// </summary>
     private static string? CompileOnce()
     {
         var luac = FindOnPath(Luac54);
-        if (luac is null)
+        var lua = luac is null ? null : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(luac)!, Lua54);
+        if (lua is null || !File.Exists(lua))
         {
             return null;
         }
 
         var source = Path;
+        var chunkName = "@" + source;
         var compiled = System.IO.Path.ChangeExtension(source, ".luac");
         var temp = compiled + "." + Environment.ProcessId + ".tmp";
         try
         {
-            var info = new System.Diagnostics.ProcessStartInfo(luac) { UseShellExecute = false, RedirectStandardError = true };
-            info.ArgumentList.Add("-o");
-            info.ArgumentList.Add(temp);
-            info.ArgumentList.Add(source);
-            using var process = System.Diagnostics.Process.Start(info);
-            if (process is null)
+            var modules = HostBundle.EmbeddedModules();
+            var lazy = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var (name, text) in HostBundle.LazySources(modules))
+            {
+                if (Dump(lua, chunkName, text) is not { } bytecode)
+                {
+                    return null;
+                }
+
+                lazy[name] = bytecode;
+            }
+
+            if (Dump(lua, chunkName, HostBundle.Build(modules, lazy)) is not { } bundle)
             {
                 return null;
             }
 
-            process.StandardError.ReadToEnd();
-            if (!process.WaitForExit(30_000) || process.ExitCode != 0 || !IsLua54Bytecode(temp))
-            {
-                File.Delete(temp);
-                return null;
-            }
-
+            File.WriteAllBytes(temp, bundle);
             File.Move(temp, compiled, overwrite: true);
             return compiled;
         }
@@ -96,11 +103,49 @@ internal static class HostScript
         }
     }
 
-    private static bool IsLua54Bytecode(string file)
+    /// <summary>
+    /// <paramref name="text"/> compiled by <paramref name="lua"/> under <paramref name="chunkName"/>
+    /// (<c>string.dump</c>, debug information kept); null if it did not compile.
+    /// </summary>
+    private static byte[]? Dump(string lua, string chunkName, string text)
     {
-        Span<byte> header = stackalloc byte[5];
-        using var stream = File.OpenRead(file);
-        return stream.Read(header) == 5 && header.SequenceEqual("\u001bLuaT"u8);
+        if (chunkName.Contains('\n'))
+        {
+            return null;
+        }
+
+        // -E: no LUA_INIT, which could write to stdout before the bytecode.
+        var info = new System.Diagnostics.ProcessStartInfo(lua)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add("-E");
+        info.ArgumentList.Add("-e");
+        info.ArgumentList.Add("local name = io.read('l'); io.write(string.dump(assert(load(io.read('a'), name, 't'))))");
+        using var process = System.Diagnostics.Process.Start(info);
+        if (process is null)
+        {
+            return null;
+        }
+
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var output = new MemoryStream();
+        var stdout = process.StandardOutput.BaseStream.CopyToAsync(output);
+        process.StandardInput.BaseStream.Write(Encoding.UTF8.GetBytes(chunkName + "\n" + text));
+        process.StandardInput.Close();
+        if (!process.WaitForExit(30_000))
+        {
+            process.Kill();
+            return null;
+        }
+
+        stdout.Wait();
+        stderr.Wait();
+        var bytes = output.ToArray();
+        return process.ExitCode == 0 && bytes.AsSpan().StartsWith("\u001bLuaT"u8) ? bytes : null;
     }
 
     /// <summary>
