@@ -32,9 +32,6 @@ public sealed class ShardedManagerActor : VmManagerActorBase, IWithTimers
     /// <summary>A lost node's shards have surely left the region's routing by now: stop locating requests.</summary>
     private sealed record StopWatchingLostNode(Address Node);
 
-    /// <summary>The VMs the spec store holds when this manager starts: each is started where sharding places it.</summary>
-    private sealed record Revive(IReadOnlyCollection<string> VmIds);
-
     /// <summary>From a request's temporary ref: it never reached its VM; send it again.</summary>
     private sealed record ResendRequest(RelayedRequest Request);
 
@@ -105,17 +102,6 @@ public sealed class ShardedManagerActor : VmManagerActorBase, IWithTimers
         Receive<Akka.Cluster.ClusterEvent.MemberUp>(up => _lostNodes.Remove(up.Member.Address));
         Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
         // A session's commands keep their sender (the session's actor): the VM sends its events there.
-        // After a restart of every node sharding's coordinator knows no shard (its state is in
-        // memory), so remembered entities alone do not come back: every stored VM is started.
-        // A VM already running takes no notice; every node does this, which is harmless.
-        Receive<Revive>(revive =>
-        {
-            foreach (var id in revive.VmIds)
-            {
-                _region.Tell(new ShardRegion.StartEntity(id));
-            }
-        });
-        Receive<ShardRegion.StartEntityAck>(_ => { });
         ReceiveVmCommands<ISessionCommand>((command, sender) => _region.Tell(command, sender));
         ReceiveVmCommands<IVmCommand>(Relay);
     }
@@ -126,14 +112,6 @@ public sealed class ShardedManagerActor : VmManagerActorBase, IWithTimers
     {
         _cluster.Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(Akka.Cluster.ClusterEvent.IMemberEvent));
         Timers.StartPeriodicTimer(nameof(SweepInFlight), SweepInFlight.Instance, SweepInterval);
-        Specs.AllAsync().PipeTo(
-            Self,
-            success: all => new Revive([.. all.Keys]),
-            failure: error =>
-            {
-                _log.Error(error, "the stored VMs could not be read: none was started again");
-                return new Revive([]);
-            });
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
