@@ -2,7 +2,7 @@
 # Installs what LuaActors needs on a fresh Debian machine: the Lua 5.4 interpreter the VMs run
 # (the package also brings luac5.4, which precompiles the host script), LuaSocket, procps (pgrep),
 # util-linux (setsid/setpriv for the exec-chain launcher, prlimit/unshare for the tests), PostgreSQL's server
-# (the persistence tests start one) and a C compiler (the build compiles
+# (the persistence tests start one), python3-yaml (the deploy manifests' test) and a C compiler (the build compiles
 # luaactors-spawn, the default launcher of VM processes). Idempotent:
 # installs only what is missing. The .NET SDK 10 must already be on PATH.
 set -euo pipefail
@@ -19,6 +19,9 @@ dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
 # PostgreSQL's server binaries: the persistence tests start a private server with them
 # (scripts/test-postgres.sh; docs/configuration.md, "Persistence").
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+# python3 with PyYAML: DeployManifestsTests parses deploy/compose.yaml and the Kubernetes
+# manifests with it (without it the test can only say NOT CHECKED).
+python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 for tool in setsid setpriv prlimit unshare; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }
 done
