@@ -1,12 +1,12 @@
 -- The bundled host script, run as a VM: user code reaches none of the host's modules.
 local protocol = require "protocol"
 
--- Runs the bundle on frames { op, payload }; returns the replies { op, id, payload }.
+-- Runs the bundle on frames { op, payload [, id] }; returns the replies { op, id, payload }.
 local function run_frames(t, frames)
   local out = os.tmpname()
   local vm = assert(io.popen(string.format("%s %q > %q", arg[-1] or "lua5.4", t.bundle, out), "w"))
   for i, f in ipairs(frames) do
-    vm:write(protocol.header(f[1], string.format("%08x", i), #f[2]), f[2])
+    vm:write(protocol.header(f[1], f[3] or string.format("%08x", i), #f[2]), f[2])
   end
   vm:write(protocol.header("Q", "ffffffff", 0))
   vm:close()
@@ -21,6 +21,39 @@ local function run_frames(t, frames)
     replies[#replies + 1] = { op, id, s:sub(pos + 18, pos + 17 + len) }
     pos = pos + 18 + len
   end
+  return replies
+end
+
+-- Like run_frames, but stdin stays open until `count` replies came (the VM exits when stdin
+-- ends, even with frames queued, and a request that waits runs the event loop, which reads
+-- ahead), and a frame with `after = n` is written once n replies came.
+local function run_live(t, frames, count)
+  local fifo = os.tmpname()
+  os.remove(fifo)
+  assert(os.execute("mkfifo " .. fifo), "mkfifo")
+  local vm = assert(io.popen(string.format("%s %q < %q", arg[-1] or "lua5.4", t.bundle, fifo), "r"))
+  local input = assert(io.open(fifo, "wb"))
+  os.remove(fifo) -- both ends are open
+  local replies = {}
+  local function read_until(n)
+    while #replies < n do
+      local h = vm:read(18)
+      if not h then return end
+      local op, id, len = protocol.decode_header(h)
+      assert(op, "bad reply header " .. h)
+      replies[#replies + 1] = { op, id, vm:read(len) or "" }
+    end
+  end
+  for i, f in ipairs(frames) do
+    read_until(f.after or 0) -- a frame that answers one of the VM's waits its reply
+    input:write(protocol.header(f[1], f[3] or string.format("%08x", i), #f[2]), f[2])
+    input:flush()
+  end
+  read_until(count)
+  input:write(protocol.header("Q", "ffffffff", 0))
+  input:close()
+  vm:read("a")
+  vm:close()
   return replies
 end
 
@@ -96,5 +129,39 @@ return {
     t.eq(r[5][1], "X")
     t.ok(r[5][3]:find("^runtime %d+ %d+ 0 0\nexec:2: bad argument #1 to 'connect'"), r[5][3])
     t.ok(r[5][3]:find("\n\texec:2: in ", 1, true) and not r[5][3]:find("vmhost"), "no host frame: " .. r[5][3])
+  end,
+
+  ["storage and the message decoder load at first use, from the string table as it was at start"] = function(t)
+    local r = run_live(t, {
+      -- user code changes the string table the host shares with it, before either loads
+      { "E", "0 0\nstring.format = function() return 'tampered' end; string.sub = string.format; return 1" },
+      -- a message nobody waits for goes to the mailbox; vm.receive decodes it
+      { "D", "0 0 7\n[1,\"a\"]" },
+      { "E", "0 0\nlocal v = vm.receive(); return v[1], v[2]" },
+      -- argument errors raised by storage.lua name the user's line, through the stubs
+      { "E", "0 0\nlocal s = vm.storage\nlocal v = s.get(1)\nreturn v" },
+      { "E", "0 0\nreturn pcall(vm.storage.set, '')" },
+      -- a call through the owner: its 'M' is the VM's first frame (id 1), answered by 'A'
+      { "E", "0 0\nreturn vm.storage.get('k')" },
+      { "A", "ok\n{\"x\":42}", "00000001", after = 5 },
+    }, 6)
+    t.eq(result(t, r[1]), "[1]")
+    t.eq(result(t, r[2]), '[1,"a"]')
+    t.eq(r[3][1], "X")
+    t.ok(r[3][3]:find("^runtime %d+ %d+ 0 0\nexec:2: bad argument #1 to 'get' %(string expected, got number%)"), r[3][3])
+    t.ok(r[3][3]:find("\n\texec:2: in ", 1, true), "user frame: " .. r[3][3])
+    t.ok(not r[3][3]:find("vmhost") and not r[3][3]:find("tail calls", 1, true), "no host frame: " .. r[3][3])
+    t.eq(result(t, r[4]), '[false,"bad argument #1 to \'set\' (empty key)"]')
+    t.eq(r[5][1], "M", "storage-get sent (payload: " .. r[5][3] .. ")")
+    t.eq(r[5][2], "00000001", "the VM's first frame id")
+    t.ok(r[5][3]:find("^storage%-get 1 0\nk"), r[5][3])
+    t.eq(result(t, r[6]), '[{"x":42}]')
+  end,
+
+  ["a module loaded by user code's call leaves the limit hook on"] = function(t)
+    -- storage.lua loads (hookless) in the user coroutine; the loop after it must still time out
+    local r = run_live(t, { { "E", "50 0\npcall(vm.storage.get, 1)\nfor i = 1, 3e8 do end\nreturn 1" } }, 1)
+    t.eq(r[1][1], "X", "reply op (payload: " .. r[1][3] .. ")")
+    t.ok(r[1][3]:find("^timeout %d+ %d+ 0 0\ntimeout: execution exceeded 50 ms"), r[1][3])
   end,
 }

@@ -18,9 +18,12 @@ namespace LuaActors.Process;
 /// go in as source text, compiled then; in the precompiled one (HostScript) as bytecode, compiled
 /// at build time from <see cref="LazySources"/> (compiling source costs a VM far more than
 /// undumping bytecode). Either way they are compiled under the chunk's own name and at their own
-/// lines of it (host frames stay host frames, errors name the module's line), loaded with the
-/// string table as it was when the chunk started (user code may change the shared one), and
-/// only host code on the main thread requires them (handlers.lua, on the first 'L' with net=1).
+/// lines of it (host frames stay host frames, errors name the module's line), and loaded with
+/// the string table as it was when the chunk started (user code may change the shared one).
+/// Only host code requires them: on the main thread (handlers.lua, on the first 'L' with net=1)
+/// or in a sandbox wrapper in the user coroutine (vm_api.lua: the first message decoded, the
+/// first vm.storage call), where the limit hook is off while the module loads, so a limit
+/// never stops a module halfway (it is back on before user code runs again).
 /// The bytecode is a constant of the host chunk, loaded by the chunk's own <c>load</c>; the
 /// sandbox's <c>load</c> stays text-only.
 /// </para>
@@ -30,9 +33,13 @@ internal static class HostBundle
     private const string ResourcePrefix = "LuaActors.vmhost.";
     private const string MainModule = "main";
 
-    /// <summary>Modules compiled on first use: networking (the <c>socket</c> table and its addresses).</summary>
+    /// <summary>
+    /// Modules compiled on first use: networking (the <c>socket</c> table and its addresses),
+    /// the decoder of inbound messages and answers, and <c>vm.storage</c>. A plain VM needs none
+    /// of them, and undumping them was about 0.35 M of a VM start's 4.45 M instructions.
+    /// </summary>
     public static readonly IReadOnlySet<string> LazyModules =
-        new HashSet<string>(["netaddr", "net", "net_sock", "net_listen"], StringComparer.Ordinal);
+        new HashSet<string>(["netaddr", "net", "net_sock", "net_listen", "json_decode", "storage"], StringComparer.Ordinal);
 
     private const string Head = """
         -- vmhost.lua: the VM host script, bundled from src/Actors/Lua/vmhost/*.lua (HostBundle.cs).
@@ -41,7 +48,8 @@ internal static class HostBundle
         -- global one in the modules) loads each once, and falls back to the interpreter's for
         -- anything else.
         local preload, loaded, sources = {}, {}, {}
-        local lua_require, lua_load, srep = require, load, string.rep
+        local lua_require, lua_load, srep, pcall, error = require, load, string.rep, pcall, error
+        local gethook, sethook = debug.gethook, debug.sethook
         local SOURCE = debug.getinfo(1, "S").source
         local pristine = {}
         for k, v in next, string do pristine[k] = v end
@@ -53,13 +61,23 @@ internal static class HostBundle
             if f == nil then
               local s = sources[name]
               if s == nil then return lua_require(name) end
+              -- Host code in a user coroutine may be first to require it (vm.storage): no
+              -- limit hook while it loads, so no limit stops it halfway.
+              local hf, hm, hc = gethook()
+              if hf then sethook() end
+              local ok, res, err
               if s[1] == 0 then
-                f = assert(lua_load(s[2], SOURCE, "b", lazy_env))
+                ok, res, err = pcall(lua_load, s[2], SOURCE, "b", lazy_env)
               else
-                f = assert(lua_load(srep("\n", s[1] - 1) .. s[2], SOURCE, "t", lazy_env))
+                ok, res, err = pcall(lua_load, srep("\n", s[1] - 1) .. s[2], SOURCE, "t", lazy_env)
               end
+              if ok and res then ok, res = pcall(res, name) elseif ok then ok, res = false, err end
+              if hf then sethook(hf, hm, hc) end
+              if not ok then error(res, 0) end
+              m = res
+            else
+              m = f(name)
             end
-            m = f(name)
             if m == nil then m = true end
             loaded[name] = m
           end

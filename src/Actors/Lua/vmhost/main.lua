@@ -18,9 +18,10 @@
 --     on user values (the JSON encoder uses next/rawget/type only), and never string methods
 --     via ':' (they go through the string table, which user code may modify).
 --   * Everything the host needs is captured in locals before any user code runs: every
---     module is loaded here, before the first frame is read; but netaddr and net (with its
---     parts), which host code loads with the first 'L' that turns networking on, from the
---     string table as it was at start (HostBundle.cs).
+--     module is loaded here, before the first frame is read; but the lazy ones (HostBundle.cs),
+--     which load from the string table as it was at start: netaddr and net (with its parts),
+--     with the first 'L' that turns networking on; json_decode and storage, with the first
+--     message or answer decoded and the first vm.storage call (hookless while they load).
 --
 -- The modules, in the order they depend on each other:
 --   prelude     the clock, LuaSocket, the unsafe test libraries, number-to-text
@@ -28,11 +29,11 @@
 --   hook        the limit hook: deadline, heap limit, stdin poll, armed coroutines, GC canary
 --   capture     print, captured per request
 --   sandbox     the wrappers (load, setmetatable, pcall, coroutine, string.rep ...), the env
---   json        the result encoder; json_decode: the strict decoder of inbound messages
+--   json        the result encoder; json_decode: the strict decoder of inbound messages (lazy)
 --   protocol    the frame codec and the replies; input: frames from stdin and the early queue
 --   request     running an 'E'/'V' request and answering it
 --   runner      requests that wait, background tasks, the event loop; 'I', 'D', 'A'
---   vm_api      the `vm` table; netaddr, net: the `socket` table
+--   vm_api      the `vm` table (storage: vm.storage, lazy); netaddr, net: the `socket` table
 --   handlers    E, V, L, P, Z, Q
 local pcall, type, tonumber = pcall, type, tonumber
 local collectgarbage = collectgarbage

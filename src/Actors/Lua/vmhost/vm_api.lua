@@ -10,9 +10,7 @@ local prelude = require "prelude"
 local state = require "state"
 local limit_hook = require "hook"
 local sandbox = require "sandbox"
-local json_decode = require("json_decode").decode
 local runner = require "runner"
-local storage_table = require("storage").table
 
 local EVENTS = prelude.EVENTS
 local limits, settings, req, INTERRUPT_MSG = state.limits, state.settings, state.req, state.INTERRUPT_MSG
@@ -22,6 +20,15 @@ local argerror, IOWAIT, RESUME = sandbox.argerror, sandbox.IOWAIT, sandbox.RESUM
 local mailbox_empty, spawn_task, ntasks = runner.mailbox_empty, runner.spawn_task, runner.ntasks
 
 local _M = {}
+
+-- json_decode.lua and storage.lua load when first needed (HostBundle.cs): most VMs never
+-- receive a message, call through the owner or store.
+local json_decode
+
+local function decoder()
+  json_decode = json_decode or require("json_decode").decode
+  return json_decode
+end
 
 -- Yields to the runner and returns the outcome: sig, ... . Interrupts and the request's
 -- deadline are raised here like the hook raises them (armed: pcall cannot swallow them).
@@ -64,7 +71,7 @@ local function parse_answer(payload)
   local body = nl and sub(payload, nl + 1) or ""
   if status == "ok" then
     if body == "" then return true, true end
-    local ok, v = pcall(json_decode, body)
+    local ok, v = pcall(decoder(), body)
     if not ok then return false, "bad answer from the host: " .. v end
     return true, v
   end
@@ -143,7 +150,7 @@ local function vm_receive(...)
   end
   local sender = sub(payload, pos, pos + sl - 1)
   local topic = sub(payload, pos + sl, pos + sl + tl - 1)
-  local ok, v = pcall(json_decode, sub(payload, pos + sl + tl))
+  local ok, v = pcall(decoder(), sub(payload, pos + sl + tl))
   if not ok then error("bad message from the host: " .. v, 2) end
   return v, sl > 0 and sender or nil, tl > 0 and topic or nil
 end
@@ -175,12 +182,30 @@ end
 _M.await, _M.need_events, _M.argerror2, _M.check_timeout = await, need_events, argerror2, check_timeout
 _M.sleep = vm_sleep
 
+-- vm.storage: the functions of storage.lua's table for this environment, built at the first
+-- call of any of them. Each stub tail-calls the real function, so argument errors and
+-- tracebacks look the same (no host frame is left in between).
+local STORAGE_FUNCTIONS = { "get", "set", "delete", "keys", "transaction" }
+
+local function storage_table()
+  local impl
+  local t = {}
+  for i = 1, #STORAGE_FUNCTIONS do
+    local name = STORAGE_FUNCTIONS[i]
+    t[name] = function(...)
+      impl = impl or require("storage").table(vm_call)
+      return impl[name](...)
+    end
+  end
+  return t
+end
+
 function _M.table()
   return {
     id = vm_id, send = vm_send, receive = vm_receive, publish = vm_publish,
     subscribe = vm_subscribe, unsubscribe = vm_unsubscribe, peers = vm_peers,
     broadcast = vm_broadcast, spawn = vm_spawn, sleep = vm_sleep,
-    storage = storage_table(vm_call),
+    storage = storage_table(),
   }
 end
 
