@@ -4,9 +4,9 @@
  * Why it exists: every exec costs milliseconds of page-table work on slow hypervisors, and
  * .NET cannot run code between fork and exec. Started without a launcher, a VM needs
  * `setsid setpriv --pdeathsig KILL lua5.4 ...`: three execs, forked from the large .NET
- * process. From here it is one vfork of this small process and one exec of the interpreter,
- * with the session, the kill-on-parent-death signal and the address-space limit set in
- * between.
+ * process. From here it is one clone (as vfork does it) of this small process and one exec of
+ * the interpreter, with the session, the kill-on-parent-death signal and the address-space
+ * limit set in between.
  *
  * Usage: luaactors-spawn SOCKET-PATH PARENT-PID
  *
@@ -57,10 +57,17 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
 enum { KIND_STARTED = 1, KIND_EXITED = 2, KIND_STDERR = 3 };
@@ -224,6 +231,70 @@ static size_t forward_stderr(pid_t pid, size_t budget)
     return sent;
 }
 
+/*
+ * The child's descriptors, put at fixed low numbers before the clone: the channel (its stdin
+ * and stdout), its stderr, the status pipe and the Landlock ruleset. Between starts these slots
+ * hold /dev/null, so nothing else ever lands there. The child keeps only fds 0 to LAST_SLOT: we
+ * hold one stderr pipe per VM, and a child that copied our descriptor table (fork, vfork) and
+ * closed it again at exec paid for every VM already running, in every start.
+ */
+enum { SLOT_CHANNEL = 3, SLOT_STDERR = 4, SLOT_STATUS = 5, SLOT_RULESET = 6, LAST_SLOT = 6 };
+static int null_fd = -1; /* /dev/null, what the slots hold between starts */
+
+struct child_start {
+    uint64_t address_space;
+    struct prepared_confinement *confined;
+    char **argv;
+};
+
+/* The clone child, sharing our memory until exec: system calls only, then exec or _exit. */
+static int child_main(void *arg)
+{
+    struct child_start *c = arg;
+    int error = 0;
+    /* A private descriptor table of the slots alone (CLOSE_RANGE_UNSHARE copies only the fds
+     * below the range); before Linux 5.9, a copy of the whole table. */
+    if (syscall(SYS_close_range, LAST_SLOT + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0) {
+        error = errno;
+    } else if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+        error = errno;
+    } else if (getppid() != self) {
+        _exit(127); /* we died before the prctl: nobody would ever kill it */
+    } else if (sigprocmask(SIG_SETMASK, &original_mask, NULL) < 0) {
+        error = errno;
+    } else if (c->address_space > 0) {
+        struct rlimit limit = { c->address_space, c->address_space };
+        if (setrlimit(RLIMIT_AS, &limit) < 0) {
+            error = errno;
+        }
+    }
+    if (error == 0 && (dup2(SLOT_CHANNEL, 0) < 0 || dup2(SLOT_CHANNEL, 1) < 0 || dup2(SLOT_STDERR, 2) < 0
+        || close(SLOT_CHANNEL) < 0 || close(SLOT_STDERR) < 0
+        || fcntl(SLOT_STATUS, F_SETFD, FD_CLOEXEC) < 0 || fcntl(SLOT_RULESET, F_SETFD, FD_CLOEXEC) < 0)) {
+        error = errno;
+    }
+    if (error == 0) {
+        error = confine_apply(c->confined);
+    }
+    if (error == 0) {
+        execvp(c->argv[0], c->argv);
+        error = errno;
+    }
+    /* The status pipe is not closed by an exec that did not happen: tell why, then go. */
+    while (write(SLOT_STATUS, &error, sizeof error) < 0 && errno == EINTR) {
+    }
+    _exit(127);
+}
+
+/* Back to /dev/null in every slot: drops our references to the last child's ends. */
+static void clear_slots(void)
+{
+    for (int fd = SLOT_CHANNEL; fd <= LAST_SLOT; fd++) {
+        while (dup2(null_fd, fd) < 0 && errno == EINTR) {
+        }
+    }
+}
+
 static void spawn(uint32_t request, uint64_t address_space, const struct confinement *confinement, char **argv)
 {
     struct reply r = { KIND_STARTED, request, 0, 0 };
@@ -245,37 +316,23 @@ static void spawn(uint32_t request, uint64_t address_space, const struct confine
         return;
     }
 
-    pid_t pid = vfork();
-    if (pid == 0) {
-        /* The child, sharing our memory until exec: system calls only, then exec or _exit. */
-        int error = 0;
-        if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
-            error = errno;
-        } else if (getppid() != self) {
-            _exit(127); /* we died before the prctl: nobody would ever kill it */
-        } else if (sigprocmask(SIG_SETMASK, &original_mask, NULL) < 0) {
-            error = errno;
-        } else if (address_space > 0) {
-            struct rlimit limit = { address_space, address_space };
-            if (setrlimit(RLIMIT_AS, &limit) < 0) {
-                error = errno;
-            }
+    /* The child runs on its own stack, in our memory until it execs (CLONE_VM | CLONE_VFORK,
+     * as vfork and posix_spawn), with our descriptor table until its first call unshares the
+     * slots from it (CLONE_FILES: no copy of the whole table). */
+    static char child_stack[256 * 1024] __attribute__((aligned(16)));
+    struct child_start start = { address_space, &confined, argv };
+    pid_t pid = -1;
+    errno = 0;
+    if (dup2(p[1], SLOT_CHANNEL) >= 0 && dup2(p[3], SLOT_STDERR) >= 0 && dup2(p[5], SLOT_STATUS) >= 0
+        && (confined.ruleset < 0 || dup2(confined.ruleset, SLOT_RULESET) >= 0)) {
+        if (confined.ruleset >= 0) {
+            confined.ruleset = SLOT_RULESET;
         }
-        if (error == 0 && (dup2(p[1], 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[3], 2) < 0)) {
-            error = errno;
-        }
-        if (error == 0) {
-            error = confine_apply(&confined);
-        }
-        if (error == 0) {
-            execvp(argv[0], argv);
-            error = errno;
-        }
-        /* The status pipe is not close-on-exec'd away: tell why, then go. */
-        while (write(p[5], &error, sizeof error) < 0 && errno == EINTR) {
-        }
-        _exit(127);
+        pid = clone(child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &start);
     }
+    int clone_errno = errno;
+    clear_slots();
+    errno = clone_errno;
 
     int fork_error = pid < 0 ? errno : 0;
     /* Keep only our ends: the channel's, stderr's and the status pipe's read ends. */
@@ -290,7 +347,7 @@ static void spawn(uint32_t request, uint64_t address_space, const struct confine
         return;
     }
 
-    /* vfork returned: the child has exec'd (EOF here) or failed (its errno here). */
+    /* clone returned: the child has exec'd (EOF here) or failed (its errno here). */
     int error = 0;
     ssize_t got;
     while ((got = read(p[4], &error, sizeof error)) < 0 && errno == EINTR) {
@@ -421,13 +478,19 @@ int main(int argc, char **argv)
     raise_fd_limit();
     confine_probe();
 
-    /* Fds 0-2 must be taken, or a pipe could land on one and lose its close-on-exec in dup2. */
+    /* Fds 0-2 must be taken, or a pipe could land on one and lose its close-on-exec in dup2;
+     * and so must the child's slots (3 to LAST_SLOT), which hold /dev/null between starts. */
     int spare;
-    while ((spare = open("/dev/null", O_RDWR)) >= 0 && spare <= 2) {
+    while ((spare = open("/dev/null", O_RDWR)) >= 0 && spare <= LAST_SLOT) {
     }
-    if (spare > 2) {
-        close(spare);
+    if (spare < 0) {
+        die("open /dev/null");
     }
+    null_fd = spare;
+    if (fcntl(null_fd, F_SETFD, FD_CLOEXEC) < 0) {
+        die("fcntl");
+    }
+    clear_slots(); /* slots taken by descriptors we inherited: /dev/null too */
 
     sigset_t chld;
     sigemptyset(&chld);
