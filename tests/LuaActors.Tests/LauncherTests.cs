@@ -36,6 +36,31 @@ public sealed class LauncherTests
     }
 
     [Fact]
+    public async Task A_vm_process_does_not_inherit_the_launchers_descriptor_table()
+    {
+        // The launcher holds one stderr pipe per VM. A child that copied its descriptor table
+        // (as fork and vfork do) would get one as large, and every start would pay for all the
+        // VMs already running: the kernel sizes a table in steps of 64 descriptors (FDSize).
+        await using var manager = await ManagerFixture.StartAsync(Limits);
+        var vms = new List<LuaVm>();
+        for (var i = 0; i < 80; i++)
+        {
+            vms.Add(await manager.CreateVmAsync("fd-" + i));
+        }
+
+        var pid = await LuaProcesses.PidAsync(vms[^1]);
+        var launcher = LuaProcesses.ParentOf(pid);
+        Assert.Equal("luaactors-spawn", LuaProcesses.Comm(launcher));
+        Assert.True(FdSize(launcher) > 64, $"the launcher's table: {FdSize(launcher)}");
+        Assert.Equal(64, FdSize(pid));
+        Assert.Equal(["0", "1", "2"], Directory.GetFiles($"/proc/{pid}/fd").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(6, await vms[^1].ExecuteAsync<long>("return 2 * 3"));
+    }
+
+    private static int FdSize(int pid) =>
+        int.Parse(File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("FDSize:", StringComparison.Ordinal))["FDSize:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task The_exec_chain_starts_vm_processes_itself_with_the_same_guarantees()
     {
         await using var manager = await ManagerFixture.StartAsync(Limits + """
