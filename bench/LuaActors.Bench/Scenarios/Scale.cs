@@ -20,6 +20,14 @@ internal sealed class Scale : IScenario
     private const int PssSample = 300;
     private const int Concurrency = 50;
 
+    /// <summary>USER_HZ: the unit of /proc/PID/stat's CPU times (100 on Linux everywhere).</summary>
+    private const double ClockTicks = 100;
+
+    private readonly record struct CpuTime(double User, double System)
+    {
+        public static CpuTime operator -(CpuTime a, CpuTime b) => new(a.User - b.User, a.System - b.System);
+    }
+
     public string Name => "scale";
 
     public string Description => "VMs on one node in steps of 1000 up to --vms (10,000; quick: 100s up to 300): time, RSS, PSS, execute p50";
@@ -43,7 +51,7 @@ internal sealed class Scale : IScenario
             var baseRssKb = RssKb(pid);
             BenchContext.Say($"node {pid}: RLIMIT_NOFILE {Limit(pid)}, RSS {baseRssKb / 1024.0:F0} MB before any VM; steps of {step} up to {target}...");
             var table = new Table($"scale: steps of {step} VMs on one node, up to {target}",
-                "VMs", "step s", "node RSS MB", "node RSS/VM KiB", "PSS/VM process KiB", "execute p50 µs", "execute p99 µs");
+                "VMs", "step s", "node CPU user s", "node CPU sys s", "launcher CPU s", "node RSS MB", "node RSS/VM KiB", "PSS/VM process KiB", "execute p50 µs", "execute p99 µs");
             var steps = new List<(int Vms, double Seconds, double ExecP50Us)>();
             var random = new Random(14);
             string? stoppedBy = null;
@@ -51,6 +59,10 @@ internal sealed class Scale : IScenario
             {
                 var count = Math.Min(step, target - made);
                 var first = made;
+                // CPU seconds from /proc, load-independent: the node's, and the launcher's (it forks every VM).
+                launcherPid = launcherPid != 0 ? launcherPid : Children(pid).FirstOrDefault(c => Comm(c) == "luaactors-spawn");
+                var nodeCpuBefore = Cpu(pid);
+                var launcherCpuBefore = launcherPid != 0 ? Cpu(launcherPid) : default;
                 var started = Stopwatch.GetTimestamp();
                 // POST /vms, Concurrency at a time (a POST /groups of 1000 is one request that
                 // answers only when all have: one slow member holds the whole figure back).
@@ -79,7 +91,11 @@ internal sealed class Scale : IScenario
 
                 var seconds = Stats.Seconds(Stopwatch.GetTimestamp() - started);
                 made += count;
+                var nodeCpu = Cpu(pid) - nodeCpuBefore;
+                var launcherWasKnown = launcherPid != 0;
                 launcherPid = launcherPid != 0 ? launcherPid : Children(pid).FirstOrDefault(c => Comm(c) == "luaactors-spawn");
+                // A launcher first seen after the step started: all its CPU is this step's.
+                var launcherCpu = launcherPid == 0 ? default : Cpu(launcherPid) - (launcherWasKnown ? launcherCpuBefore : default);
                 vmPids = launcherPid != 0 ? Children(launcherPid) : Children(pid).Where(c => Comm(c) == "lua5.4").ToList();
                 var rssKb = RssKb(pid);
                 var pssKb = vmPids.OrderBy(_ => random.Next()).Take(PssSample).Select(PssKb).Where(p => p > 0).DefaultIfEmpty(double.NaN).Average();
@@ -100,9 +116,12 @@ internal sealed class Scale : IScenario
 
                 var p50 = latency.PercentileUs(50);
                 steps.Add((made, seconds, p50));
-                table.Row(made, seconds, rssKb / 1024.0, (rssKb - baseRssKb) / made, pssKb, p50, latency.PercentileUs(99));
-                BenchContext.Say($"{made} VMs ({vmPids.Count} processes): step {seconds:F2} s, node RSS {rssKb / 1024.0:F0} MB, PSS/VM {pssKb:F0} KiB, execute p50 {p50:F0} µs");
+                table.Row(made, seconds, nodeCpu.User, nodeCpu.System, launcherCpu.User + launcherCpu.System, rssKb / 1024.0, (rssKb - baseRssKb) / made, pssKb, p50, latency.PercentileUs(99));
+                BenchContext.Say($"{made} VMs ({vmPids.Count} processes): step {seconds:F2} s, node CPU {nodeCpu.User:F2}+{nodeCpu.System:F2} s, launcher CPU {launcherCpu.User + launcherCpu.System:F2} s, node RSS {rssKb / 1024.0:F0} MB, PSS/VM {pssKb:F0} KiB, execute p50 {p50:F0} µs");
                 context.Set($"scale_{made}_step_s", seconds);
+                context.Set($"scale_{made}_node_cpu_user_s", nodeCpu.User);
+                context.Set($"scale_{made}_node_cpu_sys_s", nodeCpu.System);
+                context.Set($"scale_{made}_launcher_cpu_s", launcherCpu.User + launcherCpu.System);
                 context.Set($"scale_{made}_node_rss_mb", rssKb / 1024.0);
                 context.Set($"scale_{made}_node_rss_per_vm_kb", (rssKb - baseRssKb) / made);
                 context.Set($"scale_{made}_pss_per_vm_kb", pssKb);
@@ -168,6 +187,24 @@ internal sealed class Scale : IScenario
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return 0;
+        }
+    }
+
+    /// <summary>User and system CPU seconds a process has used so far (/proc/PID/stat); zero when it is gone.</summary>
+    private static CpuTime Cpu(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command (which may hold spaces) in parentheses: utime is the 14th field, stime the 15th.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return new CpuTime(
+                double.Parse(fields[11], CultureInfo.InvariantCulture) / ClockTicks,
+                double.Parse(fields[12], CultureInfo.InvariantCulture) / ClockTicks);
+        }
+        catch (IOException)
+        {
+            return default;
         }
     }
 
