@@ -37,9 +37,11 @@ namespace LuaActors;
 ///   Unregistered ◄──── spec removed (RemoveVm, from any state with a spec) ────  → Passivate → stop
 /// </code>
 /// The parts each state drives are plain classes: <see cref="RequestPipeline"/> (requests in
-/// flight, ids, deadlines), <see cref="RestartPolicy"/>, <see cref="SessionTable"/>,
-/// <see cref="VmMailboxes"/> (inbox, peers, topics, what the VM sends its owner),
-/// <see cref="MessageDelivery"/>, <see cref="VmListenerBook"/> and <see cref="StderrTail"/>.
+/// flight, ids, deadlines), <see cref="ProcessLifecycle"/> (start-up sequence, losses, and the
+/// <see cref="RestartPolicy"/> that decides what follows), <see cref="WaitingRequests"/>,
+/// <see cref="SessionTable"/>, <see cref="VmMailboxes"/> (inbox, peers, topics, what the VM sends
+/// its owner), <see cref="MessageDelivery"/>, <see cref="NetworkCallRule"/>, <see cref="VmListenerBook"/>,
+/// <see cref="Storage.StorageWaits"/>, and <see cref="VmAnswers"/> (every refusal).
 /// </summary>
 public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
