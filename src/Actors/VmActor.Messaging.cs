@@ -74,23 +74,18 @@ public sealed partial class VmActor
                     failure: error => TopicFailure(unsubscribe.Topic, error));
                 break;
             case ReceiveFromVm receive when receive.WaitMs >= 0:
-                if (_mail.ToHost.TryTake(out var json))
+                if (_mail.Receive(receive, sender, out var waitId) is { } received)
                 {
-                    sender.Tell(new ReceivedFromVm(_vmId, json));
-                }
-                else if (receive.WaitMs == 0)
-                {
-                    sender.Tell(new ReceivedFromVm(_vmId, null));
+                    sender.Tell(received);
                 }
                 else
                 {
-                    var waitId = _mail.ToHost.Wait(sender);
                     Timers.StartSingleTimer(HostWaitTimer(waitId), new HostWaitExpired(waitId), TimeSpan.FromMilliseconds(receive.WaitMs));
                 }
 
                 break;
             default:
-                sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "a peer id and a topic must not be empty, a wait not negative"));
+                sender.Tell(_answers.Invalid("a peer id and a topic must not be empty, a wait not negative"));
                 break;
         }
     }

@@ -1,15 +1,11 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using LuaActors.Protocol;
 using LuaActors.Api;
-using LuaActors.Configuration;
 using LuaActors.Messages;
-using LuaActors.Messaging;
 using LuaActors.Networking;
-using LuaActors.Process;
 using LuaActors.Vm;
 
 namespace LuaActors;
@@ -17,8 +13,8 @@ namespace LuaActors;
 /// <summary>
 /// The C# half of the network rule (docs/guarantees.md, "The network rule"; docs/protocol.md
 /// §11.6): the VM's listeners in the <see cref="VmListeners"/> registry, the answer to every
-/// connect of the VM, and the listeners <see cref="StartServer"/> opened, which a process
-/// restart opens again (like the init script runs again).
+/// networking call of the VM (decided by the <see cref="NetworkCallRule"/>), and the listeners
+/// <see cref="StartServer"/> opened, which a process restart opens again (like the init script runs again).
 /// </summary>
 public sealed partial class VmActor
 {
@@ -26,82 +22,57 @@ public sealed partial class VmActor
     private sealed record ListenerRegistered(int Generation, VmListener Listener, uint CallId, string? Failure = null);
 
     private readonly VmListenerBook _listeners = new();
+    private readonly NetworkCallRule _networkRule;
 
     private VmListeners Listeners => VmListeners.Get(Context.System);
-
-    private NetworkingSettings Net => _settings.Networking;
 
     private void ReceiveNetworking() =>
         Receive<ListenerRegistered>(registered =>
         {
-            if (registered.Generation == _generation && _instance is not null && registered.Failure is null)
-            {
-                _instance.Send(HostFrames.AnswerOk(registered.CallId));
-                return;
-            }
-
             if (registered.Generation == _generation && _instance is not null)
             {
-                // The VM closes the listener: nobody could reach it.
-                _instance.Send(HostFrames.AnswerError(registered.CallId, "the listener registry failed: " + registered.Failure));
+                _instance.Send(NetworkCallRule.Listened(registered.CallId, registered.Failure));
             }
 
-            // (Or the process died while the registry took it: the listener is gone with it.)
-            _listeners.Forget(registered.Listener);
-            _ = Listeners.RemoveAsync(registered.Listener);
+            if (registered.Failure is not null || registered.Generation != _generation || _instance is null)
+            {
+                // Refused, or the process died while the registry took it: the listener is gone with it.
+                _listeners.Forget(registered.Listener);
+                _ = Listeners.RemoveAsync(registered.Listener);
+            }
         });
 
     /// <summary>The VM's net-listen / net-unlisten / net-connect calls (M frames); false for any other call.</summary>
     private bool OnNetworkCall(MessageCall call)
     {
-        if (!call.Op.StartsWith("net-", StringComparison.Ordinal))
+        if (!NetworkCallRule.Covers(call))
         {
             return false;
         }
 
-        if (!_spec!.Networking || VmListenerBook.ParseEndpoint(call.Name) is not { } endpoint)
-        {
-            _instance!.Send(HostFrames.AnswerError(call.Id, $"bad networking call '{call.Op}' ({call.Name})"));
-            return true;
-        }
-
-        var (address, port) = endpoint;
+        var decision = _networkRule.Decide(call, _spec!.Networking);
         var generation = _generation;
-        switch (call.Op)
+        var endpoint = decision.Address is { } address ? new VmListener(_vmId, Listeners.Node, Listeners.Host, address, decision.Port) : null;
+        switch (decision.Action)
         {
-            case "net-listen" when !Net.MayBind(address, port):
-                // The VM checked this already; a second check costs nothing.
-                _instance!.Send(HostFrames.AnswerError(call.Id, $"listening on {VmListenerBook.Show(address, port)} is not allowed by luaactors.vm.networking"));
+            case NetworkAction.Listen:
+                _listeners.Registering(endpoint!);
+                Listeners.AddAsync(endpoint!).PipeTo(Self,
+                    success: () => new ListenerRegistered(generation, endpoint!, call.Id),
+                    failure: error => new ListenerRegistered(generation, endpoint!, call.Id, error.GetBaseException().Message));
                 break;
-            case "net-listen":
-                var listener = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
-                _listeners.Registering(listener);
-                Listeners.AddAsync(listener).PipeTo(Self,
-                    success: () => new ListenerRegistered(generation, listener, call.Id),
-                    failure: error => new ListenerRegistered(generation, listener, call.Id, error.GetBaseException().Message));
+            case NetworkAction.Unlisten:
+                _listeners.Closed(endpoint!);
+                _ = Listeners.RemoveAsync(endpoint!);
                 break;
-            case "net-unlisten":
-                var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
-                _listeners.Closed(closed);
-                _ = Listeners.RemoveAsync(closed);
-                _instance!.Send(HostFrames.AnswerOk(call.Id));
-                break;
-            case "net-connect" when Net.ListedEndpoint(address, port) is not null:
-                _instance!.Send(HostFrames.AnswerOk(call.Id));
-                break;
-            case "net-connect":
-                Listeners.IsListenerAsync(address, port).PipeTo(Self,
-                    success: found => new MessageCallAnswered(generation, found
-                        ? HostFrames.AnswerOk(call.Id)
-                        : HostFrames.AnswerError(call.Id, $"connection not allowed: {VmListenerBook.Show(address, port)} is neither a listener a VM of this cluster opened nor listed in luaactors.vm.networking.connect")),
-                    failure: error => new MessageCallAnswered(generation,
-                        HostFrames.AnswerError(call.Id, $"connection not checked: the listener registry failed: {error.GetBaseException().Message}")));
-                break;
-            default:
-                _instance!.Send(HostFrames.AnswerError(call.Id, $"unknown networking call '{call.Op}'"));
+            case NetworkAction.CheckConnect:
+                Listeners.IsListenerAsync(endpoint!.Address, endpoint.Port).PipeTo(Self,
+                    success: found => new MessageCallAnswered(generation, NetworkCallRule.Connect(call.Id, endpoint.Address, endpoint.Port, found)),
+                    failure: error => new MessageCallAnswered(generation, NetworkCallRule.ConnectUnchecked(call.Id, error)));
                 break;
         }
 
+        SendToVm(decision.Answer);
         return true;
     }
 
@@ -116,15 +87,9 @@ public sealed partial class VmActor
 
     private void StartServerInVm(StartServer start, IActorRef sender)
     {
-        if (!_spec!.Networking)
+        if (NetworkCallRule.StartServerProblem(_spec!.Networking, start) is { } problem)
         {
-            sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "networking is off for this VM: create it with VmOptions.Networking = true"));
-            return;
-        }
-
-        if (start.Port is < 0 or > 65535 || string.IsNullOrEmpty(start.Host))
-        {
-            sender.Tell(new RequestFailed(_vmId, ErrorKind.InvalidRequest, "StartServer needs a host and a port 0-65535"));
+            sender.Tell(_answers.Invalid(problem));
             return;
         }
 
@@ -137,7 +102,6 @@ public sealed partial class VmActor
         if (reply is Executed executed && VmListenerBook.BoundPort(executed.ValuesJson) is { } port)
         {
             _listeners.ServerStarted(request.Input!, port);
-
             request.ReplyTo.Tell(new ServerStarted(_vmId, port));
             return;
         }
@@ -146,16 +110,7 @@ public sealed partial class VmActor
             ?? new RequestFailed(_vmId, ErrorKind.Runtime, "the listener did not report its port"));
     }
 
-    /// <summary>After the init script of a new process: the StartServer listeners, on their ports.</summary>
-    private void RestoreServers()
-    {
-        foreach (var (host, port) in _listeners.Servers)
-        {
-            Write(RequestKind.RestoreServer, Self, _limits.TimeoutMs,
-                id => HostFrames.Execute(id, _limits.TimeoutMs, 0, VmNetworking.ServeCode(host, port)), input: port.ToString(CultureInfo.InvariantCulture));
-        }
-    }
-
+    /// <summary>A StartServer listener that a new process could not open again (its start-up's RestoreServer request).</summary>
     private void OnServerRestored(PendingRequest request, ILuaActorsMessage reply)
     {
         if (reply is Executed)

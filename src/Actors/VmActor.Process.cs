@@ -4,15 +4,13 @@ using LuaActors.Diagnostics;
 using LuaActors.Protocol;
 using LuaActors.Backends;
 using LuaActors.Messages;
-using LuaActors.Process;
 using LuaActors.Vm;
 
 namespace LuaActors;
 
 /// <summary>
 /// The VM's process: starting one (generation by generation, so notices of a stale one are
-/// ignored), its start-up requests (limits, init script, restored servers, ready), its end, and
-/// the restart policy that decides what follows.
+/// ignored), its start-up requests, its end, and what the <see cref="ProcessLifecycle"/> says follows.
 /// </summary>
 public sealed partial class VmActor
 {
@@ -30,16 +28,10 @@ public sealed partial class VmActor
         public static readonly CheckDeadline Instance = new();
     }
 
-    private const int StderrTailLines = 5;
-
-    private readonly StderrTail _stderrTail = new(StderrTailLines);
+    private readonly ProcessLifecycle _process;
     private IVmBackend? _backend;
     private IVmInstance? _instance;
-    private InstanceExited? _exitedBeforeStart;
     private int _generation;
-    private long _instanceStartedAt;
-    private string? _lastError;
-    private string? _notSupported;
     private bool _deadlineTimerOn;
 
     /// <summary>Notices of the process, in every state: a stale generation's are ignored (a stale instance killed).</summary>
@@ -49,7 +41,11 @@ public sealed partial class VmActor
         Receive<InstanceStartFailed>(OnInstanceStartFailed);
         Receive<InstanceFrameReceived>(OnFrame);
         Receive<InstanceExited>(OnExited);
-        Receive<InstanceStderrLine>(OnStderr);
+        Receive<InstanceStderrLine>(line =>
+        {
+            _log.Warning("VM {0} stderr: {1}", _vmId, line.Line);
+            _process.Stderr(line.Line);
+        });
         Receive<InstanceProtocolError>(error =>
         {
             if (error.Generation == _generation && _instance is not null)
@@ -64,20 +60,9 @@ public sealed partial class VmActor
     {
         var generation = ++_generation;
         LuaActorsMetrics.VmStarting(Self);
-        _exitedBeforeStart = null;
+        _process.Starting();
         var start = new InstanceStart(_vmId, generation, Self, _limits.MemoryBytes + _settings.AddressSpaceHeadroomBytes, _spec!.Networking);
-        Task<IVmInstance> starting;
-        try
-        {
-            starting = _backend!.StartAsync(start);
-        }
-        catch (Exception e)
-        {
-            // A backend that refuses synchronously is handled like one that fails later.
-            starting = Task.FromException<IVmInstance>(e);
-        }
-
-        starting.PipeTo(
+        ProcessLifecycle.Start(_backend!, start).PipeTo(
             Self,
             success: instance => new InstanceStarted(generation, instance),
             failure: error => new InstanceStartFailed(generation, error));
@@ -92,24 +77,18 @@ public sealed partial class VmActor
         }
 
         _instance = started.Instance;
-        _instanceStartedAt = TimeProvider.System.GetTimestamp();
-        if (_exitedBeforeStart is { } exited)
+        if (_process.Started() is { } lost)
         {
-            LoseInstance("process " + exited.Description);
+            LoseInstance(lost);
             return;
         }
 
-        var networking = _spec!.Networking ? _settings.Networking.WireLimits() : null;
-        Write(RequestKind.Limits, Self, _limits.TimeoutMs,
-            id => HostFrames.Limits(id, new HostLimits(
-                _limits.TimeoutMs, _limits.MemoryBytes / 1024, _limits.OutputCap, _sizeLimits.MaxResultSize, _settings.StringRepCapBytes, _vmId, networking)));
-        if (!string.IsNullOrEmpty(_spec.InitScript))
+        var limits = new HostLimits(_limits.TimeoutMs, _limits.MemoryBytes / 1024, _limits.OutputCap, _sizeLimits.MaxResultSize,
+            _settings.StringRepCapBytes, _vmId, _spec!.Networking ? _settings.Networking.WireLimits() : null);
+        foreach (var request in ProcessLifecycle.StartupRequests(limits, _spec.InitScript, _listeners.Servers))
         {
-            Write(RequestKind.Init, Self, _limits.TimeoutMs, id => HostFrames.Execute(id, 0, 0, _spec.InitScript));
+            Write(request.Kind, Self, _limits.TimeoutMs, request.Frame, input: request.Input);
         }
-
-        RestoreServers();
-        Write(RequestKind.Ready, Self, _limits.TimeoutMs, HostFrames.Ping);
     }
 
     private void OnInstanceStartFailed(InstanceStartFailed failed)
@@ -119,24 +98,16 @@ public sealed partial class VmActor
             return;
         }
 
-        if (failed.Error is VmBackendNotSupportedException notSupported)
+        if (!_process.StartFailed(failed.Error, out var reason, out var creationFailure))
         {
-            _notSupported = notSupported.Message;
-            Enter(VmState.NotProvisioned);
-            _creator?.Tell(new VmCreated(Info()));
-            _creator = null;
-            AnswerWaiting(NotSupported());
+            LoseInstance(reason, creationFailure);
             return;
         }
 
-        LoseInstance(
-            "could not start the interpreter: " + failed.Error.GetBaseException().Message,
-            failed.Error.GetBaseException() switch
-            {
-                CapacityExceededException => ErrorKind.Capacity,
-                ResourceExhaustedException => ErrorKind.ResourceExhausted,
-                _ => ErrorKind.Crashed,
-            });
+        Enter(VmState.NotProvisioned);
+        _creator?.Tell(new VmCreated(Info()));
+        _creator = null;
+        AnswerWaiting(NotSupported());
     }
 
     /// <summary>Writes a request of <paramref name="kind"/> to the process, its frame built with the request's id.</summary>
@@ -156,18 +127,15 @@ public sealed partial class VmActor
 
     private void OnInitFailed(ILuaActorsMessage reply)
     {
-        var failure = reply as RequestFailed;
-        var message = $"init script failed: {failure?.Kind}: {failure?.Message}";
-        _lastError = message;
+        var failure = _process.InitFailed(_vmId, reply as RequestFailed);
         if (_creator is not null)
         {
-            FailCreation(new RequestFailed(_vmId, ErrorKind.InitFailed, message,
-                failure?.Traceback ?? "", failure?.Output ?? "", failure?.OutputTruncated ?? false));
+            FailCreation(failure);
             return;
         }
 
-        _log.Error("VM {0}: {1}", _vmId, message);
-        LoseInstance(message);
+        _log.Error("VM {0}: {1}", _vmId, failure.Message);
+        LoseInstance(failure.Message);
     }
 
     private void OnReady()
@@ -180,21 +148,17 @@ public sealed partial class VmActor
             Context.System.EventStream.Publish(new VmStarted(_vmId, _spec!.Type, _instance?.ProcessId, Created: _creator is not null));
         }
 
-        if (_creator is not null)
-        {
-            _creator.Tell(new VmCreated(Info()));
-            _creator = null;
-        }
-
+        _creator?.Tell(new VmCreated(Info()));
+        _creator = null;
         if (restarted)
         {
-            _log.Info("VM {0} answers again after restart {1} ({2})", _vmId, _restartPolicy.Restarts, _lastError);
-            var restartedEvent = new VmRestarted(_vmId, _restartPolicy.Restarts, _lastError ?? "");
+            _log.Info("VM {0} answers again after restart {1} ({2})", _vmId, _restartPolicy.Restarts, _process.LastError);
+            var restartedEvent = new VmRestarted(_vmId, _restartPolicy.Restarts, _process.LastError ?? "");
             Context.System.EventStream.Publish(restartedEvent);
             TellSessions(restartedEvent);
         }
 
-        while (_reported == VmState.Running && _waiting.TryDequeue(out var waiting))
+        while (_reported == VmState.Running && _waiting.TryTake(out var waiting))
         {
             Send(waiting.Command, waiting.Sender);
         }
@@ -209,18 +173,11 @@ public sealed partial class VmActor
 
         if (_instance is null)
         {
-            // The exit overtook the start notice (the interpreter could not even be executed).
-            _exitedBeforeStart = exited;
+            _process.ExitedBeforeStart(exited);
             return;
         }
 
         LoseInstance("process " + exited.Description);
-    }
-
-    private void OnStderr(InstanceStderrLine line)
-    {
-        _log.Warning("VM {0} stderr: {1}", _vmId, line.Line);
-        _stderrTail.Add(line.Line);
     }
 
     private void OnCheckDeadline()
@@ -234,8 +191,7 @@ public sealed partial class VmActor
 
         if (_pipeline.Overdue(_settings.KillGrace, out var running) is { } head)
         {
-            LoseInstance($"request {head.Id} still ran {running.TotalMilliseconds:F0} ms after it started " +
-                $"(limit {head.TimeoutMs} ms + {_settings.KillGrace.TotalMilliseconds:F0} ms grace): killed");
+            LoseInstance(_answers.Overdue(head, running));
         }
     }
 
@@ -248,50 +204,43 @@ public sealed partial class VmActor
     {
         KillInstance();
         _generation++;
-        _lastError = _stderrTail.Explain(reason);
-        _log.Warning("VM {0}: {1}", _vmId, _lastError);
-        Context.System.EventStream.Publish(new VmCrashed(_vmId, _lastError));
+        var decision = _process.Lost(reason, creating: _creator is not null);
+        _log.Warning("VM {0}: {1}", _vmId, _process.LastError);
+        Context.System.EventStream.Publish(new VmCrashed(_vmId, _process.LastError!));
         var abandoned = _pipeline.Abandon();
         LuaActorsMetrics.ExecutionsLost(Self, abandoned.Where(a => a.TimedOut).Select(a => (uint?)a.Request.Id).FirstOrDefault());
         foreach (var (pending, timedOut) in abandoned)
         {
-            pending.ReplyTo.Tell(timedOut
-                ? new RequestFailed(_vmId, ErrorKind.Timeout,
-                    $"timeout: the request ran past its {pending.TimeoutMs} ms limit and the {_settings.KillGrace.TotalMilliseconds:F0} ms grace (stuck in a C function?); the VM was restarted")
-                : new RequestFailed(_vmId, ErrorKind.Crashed, $"VM '{_vmId}' crashed: {reason}; it restarts"));
+            pending.ReplyTo.Tell(_answers.Abandoned(pending, timedOut, reason));
         }
 
         // A chunk half typed into the dead process is gone; lines still queued go to the new one.
         foreach (var (sessionId, line, sender) in _sessions.ResetAfterCrash())
         {
-            _waiting.Enqueue((new SendSessionInput(_vmId, sessionId, line), sender));
+            _waiting.Requeue(new SendSessionInput(_vmId, sessionId, line), sender);
         }
 
-        if (_creator is not null)
+        switch (decision.Next)
         {
-            FailCreation(new RequestFailed(_vmId, creationFailure, $"VM '{_vmId}' did not start: {_lastError}"));
-            return;
-        }
-
-        var decision = _restartPolicy.RecordRestart();
-        if (decision.GiveUp)
-        {
-            Enter(VmState.Failed);
-            _log.Error("VM {0} gave up: {1} restarts within {2}", _vmId, decision.RestartsInWindow, _restartPolicy.Window);
-            Context.System.EventStream.Publish(new VmGaveUp(_vmId, _restartPolicy.Restarts, _lastError));
-            AnswerWaiting(GaveUp());
-            return;
-        }
-
-        LuaActorsMetrics.VmRestarted(Self, reason);
-        Enter(VmState.Restarting);
-        if (decision.Backoff <= TimeSpan.Zero)
-        {
-            StartNewInstance();
-        }
-        else
-        {
-            Timers.StartSingleTimer(nameof(StartInstance), StartInstance.Instance, decision.Backoff);
+            case AfterLoss.FailCreation:
+                FailCreation(_process.DidNotStart(_vmId, creationFailure));
+                break;
+            case AfterLoss.GiveUp:
+                Enter(VmState.Failed);
+                _log.Error("VM {0} gave up: {1} restarts within {2}", _vmId, decision.RestartsInWindow, _restartPolicy.Window);
+                Context.System.EventStream.Publish(new VmGaveUp(_vmId, _restartPolicy.Restarts, _process.LastError!));
+                AnswerWaiting(GaveUp());
+                break;
+            case AfterLoss.Restart when decision.Backoff <= TimeSpan.Zero:
+                LuaActorsMetrics.VmRestarted(Self, reason);
+                Enter(VmState.Restarting);
+                StartNewInstance();
+                break;
+            case AfterLoss.Restart:
+                LuaActorsMetrics.VmRestarted(Self, reason);
+                Enter(VmState.Restarting);
+                Timers.StartSingleTimer(nameof(StartInstance), StartInstance.Instance, decision.Backoff);
+                break;
         }
     }
 
@@ -316,11 +265,9 @@ public sealed partial class VmActor
 
     private void AnswerWaiting(RequestFailed answer)
     {
-        foreach (var (_, sender) in _waiting)
+        foreach (var sender in _waiting.TakeAll())
         {
             sender.Tell(answer);
         }
-
-        _waiting.Clear();
     }
 }

@@ -56,30 +56,20 @@ public sealed partial class VmActor
 
     private void OnSessionInputEvaluated(PendingRequest request, ILuaActorsMessage reply)
     {
-        var sessionId = request.SessionId!;
-        var chunk = request.Input!;
-        var incomplete = reply is RequestFailed { Kind: ErrorKind.Incomplete };
-        var (client, next) = _sessions.Evaluated(sessionId, chunk, incomplete);
+        var (told, toEveryone) = SessionTable.Told(_vmId, request.SessionId!, request.Input!, reply);
+        var (client, next) = _sessions.Evaluated(request.SessionId!, request.Input!, incomplete: !toEveryone);
         if (client is null)
         {
             return;
         }
 
-        if (incomplete)
+        if (toEveryone)
         {
-            // Only the typing session sees its unfinished chunk.
-            client.Tell(new SessionInputEvaluated(_vmId, sessionId, chunk, "", null, null, null, Incomplete: true));
+            TellSessions(told);
         }
         else
         {
-            TellSessions(reply switch
-            {
-                Executed executed => new SessionInputEvaluated(_vmId, sessionId, chunk, executed.Output,
-                    executed.Count > 0 ? executed.ValuesJson : null, null, null, Incomplete: false),
-                RequestFailed failed => new SessionInputEvaluated(_vmId, sessionId, chunk, failed.Output,
-                    null, failed.Kind, failed.Message, Incomplete: false),
-                _ => reply,
-            });
+            client.Tell(told);
         }
 
         if (next is { } evaluation)

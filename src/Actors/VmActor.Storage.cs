@@ -11,32 +11,14 @@ namespace LuaActors;
 /// <see cref="StorageActor"/> child, started at the first storage call (and again after the
 /// journal failed), the VM's storage calls and C#'s <see cref="GetStorage"/>, and the erasure of
 /// the storage when the VM is removed. Every call waits for the child's answer in
-/// <see cref="_storageWaits"/>; when the child stops (the journal failed), whatever waits fails
+/// <see cref="StorageWaits"/>; when the child stops (the journal failed), whatever waits fails
 /// with storage-unavailable at once.
 /// </summary>
 public sealed partial class VmActor
 {
-    private enum StorageWaitKind
-    {
-        /// <summary>A Lua call that reads: answered with the value's JSON (null: nil).</summary>
-        LuaRead,
-        /// <summary>A Lua call that writes: answered with an empty ok (true) once durable.</summary>
-        LuaWrite,
-        /// <summary>C#'s GetStorage.</summary>
-        Reader,
-        /// <summary>The VM's removal, which goes on once the storage is deleted.</summary>
-        Eraser,
-    }
-
-    private sealed record StorageWait(StorageWaitKind Kind, int Generation, uint CallId, IActorRef? ReplyTo, RequestFailed? CreationFailure = null);
-
-    private readonly Dictionary<long, StorageWait> _storageWaits = [];
+    private readonly StorageWaits _storageWaits;
     private IActorRef? _storage;
-    private long _storageRequests;
     private int _storageIncarnation;
-
-    /// <summary>Set while the removal deletes the storage: writes are refused, so nothing outlives the VM.</summary>
-    private bool _storageErasing;
 
     private StorageSettings StorageConfig => StorageSettings.Of(Context.System);
 
@@ -44,16 +26,10 @@ public sealed partial class VmActor
     {
         Receive<GetStorage>(get => AskStorage(new StorageWait(StorageWaitKind.Reader, 0, 0, Sender), id => new StorageActor.Dump(id, get.Prefix ?? "")));
         Receive<StorageActor.Done>(OnStorageDone);
-        Receive<StorageActor.Dumped>(dumped =>
-        {
-            if (_storageWaits.Remove(dumped.RequestId, out var wait) && wait.ReplyTo is { } replyTo)
-            {
-                replyTo.Tell(new StorageContents(_vmId, dumped.Entries));
-            }
-        });
+        Receive<StorageActor.Dumped>(dumped => _storageWaits.Take(dumped.RequestId)?.ReplyTo?.Tell(new StorageContents(_vmId, dumped.Entries)));
         Receive<StorageActor.Refused>(refused =>
         {
-            if (_storageWaits.Remove(refused.RequestId, out var wait))
+            if (_storageWaits.Take(refused.RequestId) is { } wait)
             {
                 FailStorageWait(wait, refused.Kind, refused.Message);
             }
@@ -69,48 +45,14 @@ public sealed partial class VmActor
     /// <summary>A <c>vm.storage</c> call of the running process (an <c>M</c> frame with a <c>storage-</c> op).</summary>
     private void OnStorageCall(StorageCall call)
     {
-        if (_storageErasing)
+        var plan = _storageWaits.Plan(call);
+        if (plan.AnswerNow is { } answer)
         {
-            _instance!.Send(HostFrames.StorageError(call.Id, StorageActor.UnavailableKind, $"VM '{_vmId}' is being removed"));
+            _instance!.Send(answer);
             return;
         }
 
-        var generation = _generation;
-        StorageWait Lua(StorageWaitKind kind) => new(kind, generation, call.Id, null);
-        switch (call.Op)
-        {
-            case StorageOp.Get when call.Key.Length > 0:
-                AskStorage(Lua(StorageWaitKind.LuaRead), id => new StorageActor.Read(id, call.Key));
-                break;
-            case StorageOp.Keys:
-                AskStorage(Lua(StorageWaitKind.LuaRead), id => new StorageActor.ListKeys(id, call.Key));
-                break;
-            case StorageOp.Set when call.Key.Length > 0 && call.ValueJson.Length > 0:
-                AskStorage(Lua(StorageWaitKind.LuaWrite), id => new StorageActor.Write(id, [new StorageChange(call.Key, call.ValueJson)]));
-                break;
-            case StorageOp.Delete when call.Key.Length > 0:
-                AskStorage(Lua(StorageWaitKind.LuaWrite), id => new StorageActor.Write(id, [new StorageChange(call.Key, null)]));
-                break;
-            case StorageOp.Commit:
-                var changes = StorageCalls.ParseCommit(call.ValueJson, out var problem);
-                if (changes is null)
-                {
-                    _instance!.Send(HostFrames.StorageError(call.Id, "storage-invalid", problem!));
-                }
-                else if (changes.Count == 0)
-                {
-                    _instance!.Send(HostFrames.AnswerOk(call.Id));
-                }
-                else
-                {
-                    AskStorage(Lua(StorageWaitKind.LuaWrite), id => new StorageActor.Write(id, changes));
-                }
-
-                break;
-            default:
-                _instance!.Send(HostFrames.StorageError(call.Id, "storage-invalid", $"a {call.Op.WireName()} call needs a key{(call.Op == StorageOp.Set ? " and a value" : "")}"));
-                break;
-        }
+        AskStorage(new StorageWait(plan.Kind, _generation, call.Id, null), plan.Request!);
     }
 
     private void AskStorage(StorageWait wait, Func<long, object> message)
@@ -122,71 +64,52 @@ public sealed partial class VmActor
             Context.Watch(_storage);
         }
 
-        var id = ++_storageRequests;
-        _storageWaits[id] = wait;
-        _storage.Tell(message(id));
+        _storage.Tell(message(_storageWaits.Add(wait)));
     }
 
     private void OnStorageDone(StorageActor.Done done)
     {
-        if (!_storageWaits.Remove(done.RequestId, out var wait))
+        switch (_storageWaits.Take(done.RequestId))
         {
-            return;
-        }
-
-        switch (wait.Kind)
-        {
-            case StorageWaitKind.LuaRead:
-                SendToProcess(wait, HostFrames.StorageAnswer(wait.CallId, done.Json));
+            case { Kind: StorageWaitKind.Eraser } eraser:
+                RemoveSpecNow(eraser.ReplyTo!, eraser.CreationFailure);
                 break;
-            case StorageWaitKind.LuaWrite:
-                SendToProcess(wait, HostFrames.AnswerOk(wait.CallId));
-                break;
-            case StorageWaitKind.Eraser:
-                RemoveSpecNow(wait.ReplyTo!, wait.CreationFailure);
+            case { } wait:
+                SendToProcess(wait, StorageWaits.Answered(wait, done.Json));
                 break;
         }
     }
 
     /// <summary>The answer goes to the process that asked; a process that died since asked nothing of the new one.</summary>
-    private void SendToProcess(StorageWait wait, HostFrame frame)
+    private void SendToProcess(StorageWait wait, HostFrame? frame)
     {
-        if (wait.Generation == _generation && _instance is not null)
+        if (frame is { } toProcess && wait.Generation == _generation && _instance is not null)
         {
-            _instance.Send(frame);
+            _instance.Send(toProcess);
         }
     }
 
     private void FailStorageWaits(string reason)
     {
-        foreach (var (id, wait) in _storageWaits.ToList())
+        foreach (var wait in _storageWaits.TakeAll())
         {
-            _storageWaits.Remove(id);
             FailStorageWait(wait, StorageActor.UnavailableKind, reason);
         }
     }
 
     private void FailStorageWait(StorageWait wait, string kind, string message)
     {
-        switch (wait.Kind)
+        var failure = _storageWaits.Failed(wait, kind, message);
+        SendToProcess(wait, failure.ToProcess);
+        if (failure.ToReplyTo is { } answer)
         {
-            case StorageWaitKind.LuaRead or StorageWaitKind.LuaWrite:
-                SendToProcess(wait, HostFrames.StorageError(wait.CallId, kind, message));
-                break;
-            case StorageWaitKind.Reader:
-                wait.ReplyTo!.Tell(new RequestFailed(_vmId, ErrorKind.StorageUnavailable, $"the storage of VM '{_vmId}' cannot be read: {message}"));
-                break;
-            case StorageWaitKind.Eraser when wait.CreationFailure is not null:
-                // The VM was never created: the spec goes whatever happens to the storage.
-                _log.Warning("VM {0}: its storage was not deleted ({1})", _vmId, message);
-                RemoveSpecNow(wait.ReplyTo!, wait.CreationFailure);
-                break;
-            case StorageWaitKind.Eraser:
-                // Nothing was removed: the VM keeps running, with its storage, and the remover hears why.
-                _storageErasing = false;
-                wait.ReplyTo!.Tell(new RequestFailed(_vmId, ErrorKind.StorageUnavailable,
-                    $"VM '{_vmId}' was not removed: its storage could not be deleted: {message}"));
-                break;
+            wait.ReplyTo!.Tell(answer);
+        }
+
+        if (failure.RemoveSpecAnyway)
+        {
+            _log.Warning("VM {0}: its storage was not deleted ({1})", _vmId, message);
+            RemoveSpecNow(wait.ReplyTo!, wait.CreationFailure);
         }
     }
 
@@ -195,9 +118,6 @@ public sealed partial class VmActor
     /// (<see cref="RemoveSpecNow"/>). So a VM created again with the same id starts empty, and a
     /// storage that cannot be deleted leaves the VM as it was.
     /// </summary>
-    private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure)
-    {
-        _storageErasing = true;
+    private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure) =>
         AskStorage(new StorageWait(StorageWaitKind.Eraser, 0, 0, replyTo, creationFailure), id => new StorageActor.Erase(id));
-    }
 }

@@ -37,9 +37,11 @@ namespace LuaActors;
 ///   Unregistered ◄──── spec removed (RemoveVm, from any state with a spec) ────  → Passivate → stop
 /// </code>
 /// The parts each state drives are plain classes: <see cref="RequestPipeline"/> (requests in
-/// flight, ids, deadlines), <see cref="RestartPolicy"/>, <see cref="SessionTable"/>,
-/// <see cref="VmMailboxes"/> (inbox, peers, topics, what the VM sends its owner),
-/// <see cref="MessageDelivery"/>, <see cref="VmListenerBook"/> and <see cref="StderrTail"/>.
+/// flight, ids, deadlines), <see cref="ProcessLifecycle"/> (start-up sequence, losses, and the
+/// <see cref="RestartPolicy"/> that decides what follows), <see cref="WaitingRequests"/>,
+/// <see cref="SessionTable"/>, <see cref="VmMailboxes"/> (inbox, peers, topics, what the VM sends
+/// its owner), <see cref="MessageDelivery"/>, <see cref="NetworkCallRule"/>, <see cref="VmListenerBook"/>,
+/// <see cref="Storage.StorageWaits"/>, and <see cref="VmAnswers"/> (every refusal).
 /// </summary>
 public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
@@ -72,8 +74,8 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     private readonly RestartPolicy _restartPolicy;
     private readonly SessionTable _sessions = new();
 
-    /// <summary>Requests that wait for a (re)starting process, bounded by <c>max-buffered-requests</c>.</summary>
-    private readonly Queue<(IVmCommand Command, IActorRef Sender)> _waiting = new();
+    private readonly WaitingRequests _waiting;
+    private readonly VmAnswers _answers;
     private readonly string _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
     private VmSpec? _spec;
@@ -95,6 +97,11 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         _delivery = new MessageDelivery(vmId, message => router.Ask<object>(message, settings.SendTimeout), settings.SendTimeout);
         _restartPolicy = new RestartPolicy(
             settings.MaxRestarts, settings.RestartWindow, settings.RestartBaseBackoff, settings.RestartMaxBackoff, TimeProvider.System);
+        _process = new ProcessLifecycle(_restartPolicy, TimeProvider.System);
+        _waiting = new WaitingRequests(settings.MaxBufferedRequests);
+        _answers = new VmAnswers(vmId, settings.KillGrace);
+        _storageWaits = new Storage.StorageWaits(vmId);
+        _networkRule = new NetworkCallRule(settings.Networking);
         Loading();
     }
 
@@ -118,17 +125,13 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     {
         LuaActorsMetrics.VmUntracked(Self);
         KillInstance();
-        var stopped = new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' was stopped");
+        var stopped = _answers.Stopped();
         foreach (var (pending, _) in _pipeline.Abandon())
         {
             pending.ReplyTo.Tell(stopped);
         }
 
-        foreach (var (_, sender) in _waiting)
-        {
-            sender.Tell(stopped);
-        }
-
+        AnswerWaiting(stopped);
         _creator?.Tell(stopped);
         FailHostWaits(stopped);
         if (_handingOff)
@@ -185,14 +188,9 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
                 // The inbox, peers and topics are the actor's: a (re)starting process does not hold them up.
                 HandleMessaging(command, Sender);
             }
-            else if (_waiting.Count < _settings.MaxBufferedRequests)
+            else if (!_waiting.TryAdd(command, Sender))
             {
-                _waiting.Enqueue((command, Sender));
-            }
-            else
-            {
-                Sender.Tell(new RequestFailed(_vmId, ErrorKind.Overloaded,
-                    $"{_waiting.Count} requests already wait for VM '{_vmId}' to start"));
+                Sender.Tell(_answers.TooManyWaiting(_waiting.Count));
             }
         });
     }
@@ -203,7 +201,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         // Only an execute sent straight to this actor (VmManager.Execute.cs) arrives after the
         // hand-over began: undelivered, the manager sends it to the VM's next home.
         Receive<Execute>(
-            _ => Sender.Tell(new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' is moving to another node", Undelivered: true)),
+            _ => Sender.Tell(_answers.Moving()),
             _ => _handingOff);
         Receive<CreateVm>(_ => Sender.Tell(new VmCreated(Info())));
         ReceiveWithSpec();
@@ -237,9 +235,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         {
             if (removed)
             {
-                // Undelivered, so the manager sends the create again, to the fresh actor that
-                // the parent starts after this one stops.
-                Sender.Tell(new RequestFailed(_vmId, ErrorKind.Stopped, $"VM '{_vmId}' is being removed", Undelivered: true));
+                Sender.Tell(_answers.BeingRemoved());
             }
             else
             {
@@ -309,9 +305,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         // before the parent stops this actor, and go away.
         Become(() => Unregistered(
             removed: false,
-            loaded.Problem is null
-                ? NotRegistered()
-                : new RequestFailed(_vmId, ErrorKind.NotFound, $"VM '{_vmId}' could not be looked up: {loaded.Problem}")));
+            loaded.Problem is null ? NotRegistered() : _answers.LookupFailed(loaded.Problem)));
         Stash.UnstashAll();
         Passivate();
     }
@@ -381,14 +375,13 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
 
     // ---- answers ---------------------------------------------------------------------------------
 
-    private RequestFailed NotRegistered() => new(_vmId, ErrorKind.NotFound, $"no VM with id '{_vmId}'");
+    private RequestFailed NotRegistered() => _answers.NotRegistered();
 
-    private RequestFailed AlreadyExists() => new(_vmId, ErrorKind.AlreadyExists, $"a VM with id '{_vmId}' already exists");
+    private RequestFailed AlreadyExists() => _answers.AlreadyExists();
 
-    private RequestFailed GaveUp() => new(_vmId, ErrorKind.VmFailed,
-        $"VM '{_vmId}' gave up after {_restartPolicy.Restarts} restarts (last: {_lastError}); remove and re-create it");
+    private RequestFailed GaveUp() => _answers.GaveUp(_restartPolicy.Restarts, _process.LastError);
 
-    private RequestFailed NotSupported() => new(_vmId, ErrorKind.NotSupported, _notSupported ?? "not supported");
+    private RequestFailed NotSupported() => _answers.NotSupported(_process.NotSupported);
 
     private VmInfo Info()
     {
@@ -400,10 +393,10 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
             pid,
             _node,
             _restartPolicy.Restarts,
-            _instance is null ? 0 : (long)TimeProvider.System.GetElapsedTime(_instanceStartedAt).TotalMilliseconds,
+            _instance is null ? 0 : _process.UptimeMs(),
             pid is { } p ? Process.ProcessMemory.ResidentBytes(p) : null,
             _pipeline.UserRequestCount + _waiting.Count,
-            _lastError,
+            _process.LastError,
             _sessions.Ids,
             _mail.InboxCount,
             _mail.Links.Peers.ToList(),

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using LuaActors.Messages;
 
 namespace LuaActors.Vm;
 
@@ -106,6 +107,22 @@ internal sealed class SessionTable
 
         return requeued;
     }
+
+    /// <summary>
+    /// What an evaluated chunk tells: an incomplete one only its typing session (it is read again
+    /// with the next line); anything else every session, which sees everyone's inputs and outputs.
+    /// </summary>
+    public static (ILuaActorsMessage Message, bool ToEveryone) Told(string vmId, string sessionId, string chunk, ILuaActorsMessage reply) =>
+        reply switch
+        {
+            RequestFailed { Kind: ErrorKind.Incomplete } =>
+                (new SessionInputEvaluated(vmId, sessionId, chunk, "", null, null, null, Incomplete: true), false),
+            Executed executed => (new SessionInputEvaluated(vmId, sessionId, chunk, executed.Output,
+                executed.Count > 0 ? executed.ValuesJson : null, null, null, Incomplete: false), true),
+            RequestFailed failed => (new SessionInputEvaluated(vmId, sessionId, chunk, failed.Output,
+                null, failed.Kind, failed.Message, Incomplete: false), true),
+            _ => (reply, true),
+        };
 
     private static Evaluation Start(string sessionId, Session session, string line, IActorRef sender)
     {

@@ -78,6 +78,27 @@ internal sealed class VmMailboxes(string vmId, int defaultCapacity)
     public (long WaitId, IActorRef ReplyTo)? OfferToHost(string valueJson, out bool queued) =>
         ToHost.Offer(valueJson, Inbox?.Capacity ?? defaultCapacity, out queued);
 
+    /// <summary>
+    /// C#'s ReceiveFromVm: the answer now (the oldest value for the owner, or none when it does not
+    /// wait), or null while <paramref name="sender"/> waits as <paramref name="waitId"/> (the actor times it out).
+    /// </summary>
+    public ReceivedFromVm? Receive(ReceiveFromVm receive, IActorRef sender, out long waitId)
+    {
+        waitId = 0;
+        if (ToHost.TryTake(out var json))
+        {
+            return new ReceivedFromVm(vmId, json);
+        }
+
+        if (receive.WaitMs == 0)
+        {
+            return new ReceivedFromVm(vmId, null);
+        }
+
+        waitId = ToHost.Wait(sender);
+        return null;
+    }
+
     /// <summary>What the owner's queue being full says to the VM's <c>vm.send('$host', …)</c>.</summary>
     public string HostInboxFull() =>
         $"host inbox full: {vmId} ({Inbox?.Capacity ?? defaultCapacity} messages nobody took with ReceiveFromVmAsync)";

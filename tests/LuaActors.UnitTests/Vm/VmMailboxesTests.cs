@@ -89,6 +89,20 @@ public sealed class VmMailboxesTests
     }
 
     [Fact]
+    public void The_owner_receives_a_queued_value_at_once_none_when_it_does_not_wait_else_it_waits()
+    {
+        var mail = Opened(2);
+        var owner = new RecordingRef("owner");
+        Assert.Equal(new ReceivedFromVm("vm1", null), mail.Receive(new ReceiveFromVm("vm1", 0), owner, out _));
+        Assert.Null(mail.Receive(new ReceiveFromVm("vm1", 500), owner, out var waitId));
+        Assert.Equal(1, mail.ToHost.WaitCount);
+        Assert.Equal((waitId, owner), mail.OfferToHost("1", out _));
+
+        mail.OfferToHost("2", out _);
+        Assert.Equal(new ReceivedFromVm("vm1", "2"), mail.Receive(new ReceiveFromVm("vm1", 500), owner, out _));
+    }
+
+    [Fact]
     public void A_hand_over_rebuilds_messages_peers_and_topics_in_order_and_empties_the_inbox()
     {
         var mail = Opened(4);
