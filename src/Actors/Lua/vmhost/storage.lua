@@ -2,9 +2,11 @@
 -- §11.9). Every call is an 'M' with a storage- op that waits for its 'A' (vm_api's call), so a
 -- write returns only once the owner has it in its journal. A transaction buffers its sets and
 -- deletes here and sends them as one storage-commit when its function returns: one write, all
--- or nothing; nothing is sent when the function raises.
+-- or nothing; nothing is sent when the function raises. A call the owner refuses raises a
+-- storage error: a table { kind = "storage-limit", message = ... } a script can test.
 local error, next, pcall, rawget, select, type = error, next, pcall, rawget, select, type
-local format, sub = string.format, string.sub
+local setmetatable, rawequal, getmetatable_raw = setmetatable, rawequal, debug.getmetatable
+local format, sub, match = string.format, string.sub, string.match
 local pack, unpack, sort = table.pack, table.unpack, table.sort
 local mtype = math.type
 local utf8_len = utf8.len
@@ -15,6 +17,29 @@ local MAX_DEPTH = 100 -- like the encoder's depth limit (protocol.md §7)
 
 -- A unique marker for a key the transaction deleted.
 local DELETED = {}
+
+-- The metatable of storage errors. `__metatable` hides it from getmetatable, so user code
+-- can neither change how they print nor make its own tables pass for one.
+local ERROR_MT = { __name = "storage error", __metatable = "storage error" }
+function ERROR_MT.__tostring(e) return rawget(e, "kind") .. ": " .. rawget(e, "message") end
+
+-- kind, message of a storage error raised by this module; nil for any other value. Runs no
+-- user code (the host reports uncaught errors with it).
+function _M.error_parts(e)
+  if type(e) == "table" and rawequal(getmetatable_raw(e), ERROR_MT) then
+    return rawget(e, "kind"), rawget(e, "message")
+  end
+  return nil
+end
+
+-- Raises the owner's refusal ("<kind>: <message>", protocol.md §11.9): a storage error when it
+-- names a storage- kind, else the text as it is. `level` as error's, for the text.
+local function raise(body, level)
+  local kind, message = match(body, "^(storage%-[%l%-]+): (.*)$")
+  if kind then error(setmetatable({ kind = kind, message = message }, ERROR_MT), 0) end
+  error(body, level + 1)
+end
+_M.raise = raise
 
 local function bad(i, fname, msg, level)
   error(format("bad argument #%d to '%s' (%s)", i, fname, msg), level + 1)
@@ -77,9 +102,16 @@ local function merge_keys(keys, buf, prefix)
   return out
 end
 
--- The vm.storage table; `call(op, name, has_value, value)` sends the 'M' and returns the
--- answer's value, raising its error at the level of whoever called the function that called it.
-function _M.table(call)
+-- The vm.storage table; `try_call(op, name, has_value, value)` sends the 'M' and returns
+-- true and the answer's value, or false and the refusal's text; `call` raises the refusal at
+-- the level of whoever called the function that called it.
+function _M.table(try_call)
+  local function call(op, name, has_value, value)
+    local ok, v = try_call(op, name, has_value, value)
+    if not ok then raise(v, 3) end
+    return v
+  end
+
   local function get(...)
     local key = key_arg((...), 1, "get", select("#", ...) >= 1, 2)
     local v = call("storage-get", key, false)

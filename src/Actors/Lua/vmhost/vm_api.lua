@@ -80,6 +80,14 @@ local function vm_call(op, name, has_value, value)
   return v
 end
 
+-- vm_call that returns false and the host's refusal instead of raising it (vm.storage makes
+-- error objects of them).
+local function vm_try_call(op, name, has_value, value)
+  local sig, payload = await("call", op, name, has_value, value)
+  if sig == "error" then error(payload, 4) end
+  return parse_answer(payload)
+end
+
 local function name_arg(v, i, fname, what, present)
   if type(v) ~= "string" then argerror2(i, fname, "string", v, present) end
   if #v == 0 then error(format("bad argument #%d to '%s' (empty %s)", i, fname, what), 3) end
@@ -180,7 +188,7 @@ function _M.table()
     id = vm_id, send = vm_send, receive = vm_receive, publish = vm_publish,
     subscribe = vm_subscribe, unsubscribe = vm_unsubscribe, peers = vm_peers,
     broadcast = vm_broadcast, spawn = vm_spawn, sleep = vm_sleep,
-    storage = storage_table(vm_call),
+    storage = storage_table(vm_try_call),
   }
 end
 
