@@ -23,7 +23,7 @@ internal static class Program
         new HttpLatency(),
         new HttpThroughput(),
         new Scale(),
-        new Storage(),
+        new Scenarios.Storage(),
     ];
 
     public static async Task<int> Main(string[] args)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using LuaActors.Bench.Shared;
 using Npgsql;
 
 namespace LuaActors.Bench.Scenarios;
@@ -118,7 +119,7 @@ internal sealed partial class Storage
                 start.ArgumentList.Add(arg);
             }
 
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + program);
+            using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("could not start " + program);
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
