@@ -23,6 +23,7 @@ internal static class Program
         new HttpLatency(),
         new HttpThroughput(),
         new Scale(),
+        new Scenarios.Storage(),
     ];
 
     public static async Task<int> Main(string[] args)

@@ -60,7 +60,7 @@ public sealed partial class VmActor
         if (_storage is null)
         {
             // A new name each time: the one that stopped may not be gone from the children yet.
-            _storage = Context.ActorOf(StorageActor.Props(_vmId, StorageConfig), "storage-" + ++_storageIncarnation);
+            _storage = Context.ActorOf(StorageActor.Props(_vmId, StorageConfig.ForVm(_spec?.Limits?.Storage)), "storage-" + ++_storageIncarnation);
             Context.Watch(_storage);
         }
 

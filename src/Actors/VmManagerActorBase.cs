@@ -94,7 +94,7 @@ public abstract class VmManagerActorBase : ReceiveActor
     private void Create(CreateVm create, IActorRef creator)
     {
         var id = create.Spec.VmId ?? "";
-        if (VmCreation.Check(create, Limits) is { } refused)
+        if (VmCreation.Check(create, Limits, Storage.StorageSettings.Of(Context.System)) is { } refused)
         {
             creator.Tell(refused);
             return;

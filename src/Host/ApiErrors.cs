@@ -38,6 +38,12 @@ internal static class ApiErrors
         ErrorKind.Crashed or ErrorKind.NodeLost or ErrorKind.Protocol or ErrorKind.Stopped or ErrorKind.Overloaded or ErrorKind.VmFailed
             => HttpStatusCode.ServiceUnavailable,
 
+        // A storage write over the VM's storage limits, outside an execute (an execute answers it
+        // 200, "ok": false, as a Lua error). 422, not 413: the HTTP request may be small and well
+        // within luaactors.limits; what the VM would store is refused, so resending the same request
+        // cannot help, and 413 would tell a client or proxy to shrink the body.
+        ErrorKind.StorageLimit => HttpStatusCode.UnprocessableEntity,
+
         // Lua errors outside an execute (none is expected: init-script failures are InitFailed).
         _ when kind.IsLuaError() => HttpStatusCode.UnprocessableEntity,
 

@@ -9,11 +9,12 @@ public static class ErrorKinds
 {
     /// <summary>
     /// The Lua error kinds: the user's code failed in a VM that is still there, with its state.
-    /// An execute answers them as a result ("ok": false), not as an API error.
+    /// An execute answers them as a result ("ok": false), not as an API error. A storage limit is
+    /// one of them: the user's write failed, the VM and its storage are as they were.
     /// </summary>
     public static bool IsLuaError(this ErrorKind kind) =>
         kind is ErrorKind.Syntax or ErrorKind.Runtime or ErrorKind.Timeout or ErrorKind.Memory
-            or ErrorKind.Incomplete or ErrorKind.Interrupted;
+            or ErrorKind.Incomplete or ErrorKind.Interrupted or ErrorKind.StorageLimit;
 
     /// <summary>Whether the same request may succeed if sent again shortly (HTTP: Retry-After).</summary>
     public static bool IsTransient(this ErrorKind kind) =>
@@ -48,6 +49,7 @@ public static class ErrorKinds
         ErrorKind.ResourceExhausted => "resource-exhausted",
         ErrorKind.Capacity => "capacity",
         ErrorKind.StorageUnavailable => "storage-unavailable",
+        ErrorKind.StorageLimit => "storage-limit",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ErrorKind"),
     };
 
@@ -71,7 +73,7 @@ public static class ErrorKinds
     private static readonly ErrorKind[] VmReported =
     [
         ErrorKind.Runtime, ErrorKind.Syntax, ErrorKind.Timeout, ErrorKind.Memory, ErrorKind.Incomplete,
-        ErrorKind.Interrupted, ErrorKind.TooLarge, ErrorKind.Protocol,
+        ErrorKind.Interrupted, ErrorKind.TooLarge, ErrorKind.Protocol, ErrorKind.StorageLimit,
     ];
 
     private static readonly byte[][] VmWireNames =

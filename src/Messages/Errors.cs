@@ -1,8 +1,8 @@
 namespace LuaActors.Messages;
 
 /// <summary>
-/// What went wrong with a request. The first six come from Lua itself (<see cref="ErrorKinds.IsLuaError"/>);
-/// the rules and wire names of all of them are in <see cref="ErrorKinds"/>.
+/// What went wrong with a request. The first six and <see cref="StorageLimit"/> come from Lua itself
+/// (<see cref="ErrorKinds.IsLuaError"/>); the rules and wire names of all of them are in <see cref="ErrorKinds"/>.
 /// </summary>
 public enum ErrorKind
 {
@@ -68,6 +68,14 @@ public enum ErrorKind
     /// nothing was written; retry once it is back. Wire "storage-unavailable", HTTP 503.
     /// </summary>
     StorageUnavailable,
+    /// <summary>
+    /// A <c>vm.storage</c> write the VM's Lua code did not catch would pass one of the VM's storage
+    /// limits (value size, keys, total bytes; its spec's <see cref="VmStorageLimits"/>, else
+    /// <c>luaactors.storage</c>), so nothing of it was written; the VM keeps its state and its
+    /// storage (docs/storage.md, "Errors"). A Lua error: an execute answers it "ok": false.
+    /// Wire "storage-limit"; in Lua, <c>pcall</c> gives an error object with <c>kind == "storage-limit"</c>.
+    /// </summary>
+    StorageLimit,
 }
 
 /// <summary>

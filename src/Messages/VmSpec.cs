@@ -3,9 +3,10 @@ namespace LuaActors.Messages;
 /// <summary>
 /// Per-VM resource limits. A null field means "the HOCON default"
 /// (<c>luaactors.vm.default-timeout</c>, <c>memory-limit</c>, <c>output-cap</c>,
-/// <c>messaging.inbox-capacity</c>).
+/// <c>messaging.inbox-capacity</c>; for <see cref="Storage"/>, <c>luaactors.storage</c>).
 /// </summary>
-public sealed record VmLimits(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null, int? InboxCapacity = null)
+public sealed record VmLimits(
+    int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null, int? InboxCapacity = null, VmStorageLimits? Storage = null)
 {
     public static VmLimits Default { get; } = new();
 }

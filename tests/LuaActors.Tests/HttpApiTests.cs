@@ -240,6 +240,7 @@ public sealed class HttpApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
 
         Assert.Equal(HttpStatusCode.TooManyRequests, ApiErrors.StatusOf(ErrorKind.InboxFull));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, ApiErrors.StatusOf(ErrorKind.TooLarge));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, ApiErrors.StatusOf(ErrorKind.StorageLimit));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.VmFailed));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ApiErrors.StatusOf(ErrorKind.Overloaded));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using LuaActors.Host;
 using LuaActors.Host.Cli;
 
 namespace LuaActors.UnitTests;
@@ -22,6 +23,7 @@ public sealed class CliParsingTests
     [InlineData("node", "--port", "4101", "--seed", "akka.tcp://luaactors@127.0.0.1:4100", "--token", "t")]
     [InlineData("vm", "create", "calc", "--type", "basic", "--init", "init.lua", "--timeout-ms", "3000", "--memory-mb", "32",
         "--inbox-capacity", "10", "--networking", "--config", "allow=x:1", "--node", "http://h:1", "--token", "t", "--json")]
+    [InlineData("vm", "create", "kv", "--storage-max-value-size", "64KiB", "--storage-max-keys", "100", "--storage-max-total-size", "1048576")]
     [InlineData("vm", "ls")]
     [InlineData("vm", "list", "--json")]
     [InlineData("vm", "info", "calc")]
@@ -65,6 +67,48 @@ public sealed class CliParsingTests
         Assert.Null(result.GetValue<int?>("--memory-mb"));
         Assert.Equal(["a=1", "b=x=y"], result.GetValue<string[]>("--config")!);
         Assert.True(result.GetValue<bool>("--networking"));
+    }
+
+    [Fact]
+    public async Task Storage_limits_parse_as_sizes_and_reach_the_create_request()
+    {
+        var result = Parse("vm", "create", "kv", "--storage-max-value-size", "64KiB", "--storage-max-keys", "100", "--storage-max-total-size", "2M");
+        Assert.Null(CliErrors.Find(result));
+        Assert.Equal(64 * 1024, result.GetValue<long?>("--storage-max-value-size"));
+        Assert.Equal(100, result.GetValue<int?>("--storage-max-keys"));
+        Assert.Equal(2L << 20, result.GetValue<long?>("--storage-max-total-size"));
+
+        var options = new VmOptionArguments();
+        var command = new Command("create");
+        options.AddTo(command);
+        var request = await options.ApplyAsync(new CreateVmRequest { Id = "kv" }, command.Parse(["--storage-max-keys", "7"]));
+        Assert.Equal(new StorageLimitsDto(MaxKeys: 7), request.Limits?.Storage);
+        Assert.Null((await options.ApplyAsync(new CreateVmRequest { Id = "kv" }, command.Parse([]))).Limits);
+    }
+
+    [Theory]
+    [InlineData("512", 512L)]
+    [InlineData("512B", 512L)]
+    [InlineData("64kib", 65536L)]
+    [InlineData("3MiB", 3L << 20)]
+    [InlineData("1G", 1L << 30)]
+    [InlineData("0", null)]
+    [InlineData("-5", null)]
+    [InlineData("5 MiB", null)]
+    [InlineData("MiB", null)]
+    [InlineData("1.5MiB", null)]
+    [InlineData("99999999999999999999", null)]
+    [InlineData("9999999999999G", null)]
+    public void Sizes_take_a_binary_unit(string text, long? bytes)
+    {
+        Assert.Equal(bytes, CliOptions.ParseSize(text));
+    }
+
+    [Fact]
+    public void A_bad_storage_size_is_a_usage_error()
+    {
+        var result = Parse("vm", "create", "kv", "--storage-max-value-size", "lots");
+        Assert.Contains("--storage-max-value-size needs a positive size", CliErrors.Find(result)?.Message);
     }
 
     [Fact]

@@ -49,6 +49,7 @@ public sealed class SerializationTests : IDisposable
         new InterruptSession("vm1", "s-1"),
         Info with { InboxCount = 3, Peers = ["vm2"], Topics = ["news"] },
         Spec with { Networking = true, Limits = new VmLimits(InboxCapacity: 5) },
+        Spec with { Limits = new VmLimits(Storage: new VmStorageLimits(MaxValueBytes: 1000, MaxKeys: 5, MaxTotalBytes: 10_000)) },
         new DeliverMessage("vm1", "{\"k\":[1,2.5]}", "vm2", "news"),
         new DeliverMessage("vm1", "1"),
         new MessageAccepted("vm1", 4),
@@ -93,7 +94,7 @@ public sealed class SerializationTests : IDisposable
     [Fact]
     public void Every_public_record_of_the_protocol_is_a_bound_message_or_a_part_of_one()
     {
-        var parts = new[] { typeof(VmLimits), typeof(TraceContext), typeof(VmStats), typeof(StorageChange) };
+        var parts = new[] { typeof(VmLimits), typeof(VmStorageLimits), typeof(TraceContext), typeof(VmStats), typeof(StorageChange) };
         var unbound = typeof(ILuaActorsMessage).Assembly.GetExportedTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Namespace == "LuaActors.Messages")
             .Where(t => !typeof(ILuaActorsMessage).IsAssignableFrom(t) && !parts.Contains(t));
@@ -112,6 +113,21 @@ public sealed class SerializationTests : IDisposable
             var back = _system.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
             Assert.Equal(Json(sample), Json(back));
         }
+    }
+
+    [Fact]
+    public void A_specs_storage_limits_survive_the_database_and_specs_stored_before_them_read_as_none()
+    {
+        var journal = new Persistence.SpecJournalSerializer((ExtendedActorSystem)_system);
+        var limited = new Persistence.SpecPut(Spec with { Limits = new VmLimits(TimeoutMs: 5, Storage: new VmStorageLimits(MaxKeys: 7, MaxTotalBytes: 4096)) });
+        var back = (Persistence.SpecPut)journal.FromBinary(journal.ToBinary(limited), journal.Manifest(limited));
+        Assert.Equal(new VmStorageLimits(MaxKeys: 7, MaxTotalBytes: 4096), back.Spec.Limits.Storage);
+
+        // An event written before VmLimits had Storage.
+        var old = """{"Spec":{"VmId":"vm1","Type":"basic","Config":{},"Limits":{"TimeoutMs":5,"MemoryMb":null,"OutputCapBytes":null,"InboxCapacity":null},"InitScript":null,"Networking":false}}"""u8.ToArray();
+        var read = (Persistence.SpecPut)journal.FromBinary(old, nameof(Persistence.SpecPut));
+        Assert.Equal(new VmLimits(TimeoutMs: 5), read.Spec.Limits);
+        Assert.Null(read.Spec.Limits.Storage);
     }
 
     [Fact]

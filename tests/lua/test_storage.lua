@@ -2,11 +2,11 @@
 -- with a stand-in for the owner: a table of stored values and a log of the calls sent.
 local storage = require "storage"
 
--- A fake `call` (vm_api's vm_call): answers like the owner does, and logs each call.
-local function host()
+-- A fake `try_call` (vm_api's vm_try_call): answers like the owner does, and logs each call.
+-- refusals[op]: the text the owner refuses that op with ("storage-limit: ...").
+local function host(refusals)
   local stored, log = {}, {}
-  local function call(op, name, has_value, value)
-    log[#log + 1] = { op = op, name = name, has_value = has_value, value = value }
+  local function answer(op, name, value)
     if op == "storage-get" then return stored[name] end
     if op == "storage-set" then stored[name] = value return true end
     if op == "storage-delete" then stored[name] = nil return true end
@@ -24,7 +24,12 @@ local function host()
     end
     error("unexpected op " .. op)
   end
-  return storage.table(call), stored, log
+  local function try_call(op, name, has_value, value)
+    log[#log + 1] = { op = op, name = name, has_value = has_value, value = value }
+    if refusals and refusals[op] then return false, refusals[op] end
+    return true, answer(op, name, value)
+  end
+  return storage.table(try_call), stored, log
 end
 
 return {
@@ -110,6 +115,39 @@ return {
     local kept
     s.transaction(function(tx) kept = tx end)
     t.raises(function() kept.set("a", 1) end, "the transaction is over", "a late set")
+  end,
+
+  ["a storage-limit refusal raises an error object a script can test"] = function(t)
+    local s, stored = host({ ["storage-set"] = "storage-limit: 4 keys, over luaactors.storage.max-keys (3)" })
+    local ok, err = pcall(s.set, "k", 1)
+    t.eq(ok, false, "raised")
+    t.eq(type(err), "table", "an error object")
+    t.eq(err.kind, "storage-limit", "its kind")
+    t.eq(err.message, "4 keys, over luaactors.storage.max-keys (3)", "its message")
+    t.eq(tostring(err), "storage-limit: 4 keys, over luaactors.storage.max-keys (3)", "printed")
+    t.eq(getmetatable(err), "storage error", "the metatable is hidden")
+    local kind, message = storage.error_parts(err)
+    t.eq(kind, "storage-limit", "the host reads its kind")
+    t.eq(message, err.message, "and its message")
+    t.eq(storage.error_parts(setmetatable({ kind = "storage-limit", message = "x" }, {})), nil, "a look-alike is not one")
+    t.eq(stored.k, nil, "nothing stored")
+  end,
+
+  ["every storage- kind is an error object; other refusals stay text"] = function(t)
+    local s = host({ ["storage-get"] = "storage-unavailable: the journal failed", ["storage-keys"] = "bad answer from the host" })
+    local _, err = pcall(s.get, "k")
+    t.eq(err.kind, "storage-unavailable", "storage-unavailable")
+    local _, text = pcall(s.keys)
+    t.eq(type(text), "string", "not a storage kind: the text")
+    t.ok(text:find("bad answer from the host", 1, true), "the text kept")
+  end,
+
+  ["a refused commit raises the storage error from transaction"] = function(t)
+    local s, stored = host({ ["storage-commit"] = "storage-limit: 300 bytes stored, over luaactors.storage.max-total-size (200 bytes); nothing was written" })
+    local ok, err = pcall(s.transaction, function(tx) tx.set("a", 1) tx.set("b", 2) end)
+    t.eq(ok, false, "raised")
+    t.eq(err.kind, "storage-limit", "its kind")
+    t.eq(stored.a, nil, "nothing stored")
   end,
 
   ["a transaction that writes nothing sends nothing"] = function(t)

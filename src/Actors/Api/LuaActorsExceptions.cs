@@ -12,6 +12,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
     /// <summary>The typed exception for a failure reply.</summary>
     public static LuaActorsException From(RequestFailed failed) => failed.Kind switch
     {
+        ErrorKind.StorageLimit => new StorageLimitException(failed),
         _ when failed.Kind.IsLuaError() => new LuaException(failed),
         ErrorKind.Crashed or ErrorKind.NodeLost => new VmCrashedException(failed.VmId, failed.Message, failed.Kind),
         ErrorKind.NotFound => new VmNotFoundException(failed.VmId, failed.Message),
@@ -30,7 +31,7 @@ public class LuaActorsException(string vmId, ErrorKind kind, string message) : E
 /// The Lua code failed: <see cref="LuaActorsException.Kind"/> is one of the Lua error kinds
 /// (<see cref="ErrorKinds.IsLuaError"/>). The VM is still there, with its state.
 /// </summary>
-public sealed class LuaException(RequestFailed failed)
+public class LuaException(RequestFailed failed)
     : LuaActorsException(failed.VmId, failed.Kind, failed.Message)
 {
     /// <summary>The error message as Lua produced it.</summary>
@@ -43,6 +44,14 @@ public sealed class LuaException(RequestFailed failed)
 
     public bool OutputTruncated { get; } = failed.OutputTruncated;
 }
+
+/// <summary>
+/// A <c>vm.storage</c> write that the Lua code did not catch would have passed one of the VM's
+/// storage limits (<see cref="ErrorKind.StorageLimit"/>; the message names the limit and the
+/// numbers). Nothing of that write was written; the VM keeps its state and its storage. A
+/// <see cref="LuaException"/>, with the traceback and output of the code that failed.
+/// </summary>
+public sealed class StorageLimitException(RequestFailed failed) : LuaException(failed);
 
 /// <summary>
 /// The VM's process (Crashed) or its cluster node (NodeLost) died while the request was in

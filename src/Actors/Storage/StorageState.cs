@@ -69,7 +69,11 @@ public sealed class StorageState
         }
     }
 
-    /// <summary>Why <paramref name="changes"/> may not be applied (a storage-limit message), or null when they may.</summary>
+    /// <summary>
+    /// Why <paramref name="changes"/> may not be applied (a storage-limit message), or null when they
+    /// may. A VM over its key count or total size (its limits were lowered since it wrote) may still
+    /// write what does not make it worse, so it can delete its way back under them.
+    /// </summary>
     public string? Check(IReadOnlyList<StorageChange> changes, StorageLimits limits)
     {
         var count = _entries.Count;
@@ -86,12 +90,12 @@ public sealed class StorageState
             var keyBytes = Encoding.UTF8.GetByteCount(change.Key);
             if (keyBytes > limits.MaxKeyBytes)
             {
-                return $"key '{Show(change.Key)}' is {keyBytes} bytes, over luaactors.storage.max-key-size ({limits.MaxKeyBytes} bytes)";
+                return $"key '{Show(change.Key)}' is {keyBytes} bytes, over the storage limit max-key-size ({limits.MaxKeyBytes} bytes)";
             }
 
             if (change.ValueJson is { } json && Encoding.UTF8.GetByteCount(json) is var valueBytes && valueBytes > limits.MaxValueBytes)
             {
-                return $"the value of key '{Show(change.Key)}' is {valueBytes} bytes encoded, over luaactors.storage.max-value-size ({limits.MaxValueBytes} bytes)";
+                return $"the value of key '{Show(change.Key)}' is {valueBytes} bytes encoded, over the VM's storage limit max-value-size ({limits.MaxValueBytes} bytes)";
             }
 
             last[change.Key] = change.ValueJson;
@@ -113,13 +117,13 @@ public sealed class StorageState
             }
         }
 
-        if (count > limits.MaxKeys)
+        if (count > limits.MaxKeys && count > _entries.Count)
         {
-            return $"{count} keys, over luaactors.storage.max-keys ({limits.MaxKeys}); nothing was written";
+            return $"{count} keys, over the VM's storage limit max-keys ({limits.MaxKeys}); nothing was written";
         }
 
-        return total > limits.MaxTotalBytes
-            ? $"{total} bytes stored, over luaactors.storage.max-total-size ({limits.MaxTotalBytes} bytes); nothing was written"
+        return total > limits.MaxTotalBytes && total > TotalBytes
+            ? $"{total} bytes stored, over the VM's storage limit max-total-size ({limits.MaxTotalBytes} bytes); nothing was written"
             : null;
     }
 

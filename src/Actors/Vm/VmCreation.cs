@@ -13,8 +13,8 @@ namespace LuaActors.Vm;
 internal static class VmCreation
 {
     /// <summary>The answer to a create that is refused before anything is asked; null when it may go on.</summary>
-    public static RequestFailed? Check(CreateVm create, SizeLimits limits) =>
-        VmSpecRules.Problem(create.Spec) is { } problem
+    public static RequestFailed? Check(CreateVm create, SizeLimits limits, Storage.StorageSettings storage) =>
+        (VmSpecRules.Problem(create.Spec) ?? storage.Problem(create.Spec.Limits?.Storage)) is { } problem
             ? new RequestFailed(create.Spec.VmId ?? "", ErrorKind.InvalidSpec, problem)
             : limits.CheckRequest(create);
 

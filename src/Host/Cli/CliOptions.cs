@@ -24,6 +24,43 @@ internal static class CliOptions
         },
     };
 
+    /// <summary>An option taking a positive size in bytes, with an optional unit (64KiB, 1MiB, 1GiB, 512B), e.g. --storage-max-value-size SIZE.</summary>
+    public static Option<long?> PositiveSize(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "SIZE",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (ParseSize(text) is { } bytes)
+            {
+                return bytes;
+            }
+
+            result.AddError($"{name} needs a positive size such as 65536, 64KiB or 1MiB (got '{text}')");
+            return null;
+        },
+    };
+
+    /// <summary>A positive byte count with an optional unit (B, KiB, MiB, GiB; also K, M, G), or null.</summary>
+    public static long? ParseSize(string text)
+    {
+        var digits = text.TakeWhile(char.IsAsciiDigit).Count();
+        long multiplier = text[digits..].ToUpperInvariant() switch
+        {
+            "" or "B" => 1,
+            "K" or "KIB" => 1L << 10,
+            "M" or "MIB" => 1L << 20,
+            "G" or "GIB" => 1L << 30,
+            _ => 0,
+        };
+        return digits > 0 && multiplier > 0
+            && long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            && number > 0 && number <= long.MaxValue / multiplier
+            ? number * multiplier
+            : null;
+    }
+
     /// <summary>--config KEY=VALUE, repeatable (one entry per occurrence: the next token is never taken as a second entry).</summary>
     public static Option<string[]> ConfigEntries(string description)
     {

@@ -28,7 +28,10 @@ internal sealed record CreateVmRequest : VmOptionsRequest
     public string? Id { get; init; }
 }
 
-internal sealed record LimitsDto(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null, int? InboxCapacity = null);
+internal sealed record LimitsDto(int? TimeoutMs = null, int? MemoryMb = null, int? OutputCapBytes = null, int? InboxCapacity = null, StorageLimitsDto? Storage = null);
+
+/// <summary>"limits": {"storage": {...}}: the VM's own storage limits, in bytes and keys (docs/storage.md, "Limits").</summary>
+internal sealed record StorageLimitsDto(long? MaxValueBytes = null, int? MaxKeys = null, long? MaxTotalBytes = null);
 
 /// <summary>POST /vms/{id}/execute.</summary>
 internal sealed record ExecuteRequest

@@ -73,7 +73,10 @@ internal static class VmEndpoints
             Type = request.Type ?? "basic",
             Config = request.Config,
             InitScript = request.InitScript,
-            Limits = request.Limits is { } limits ? new VmLimits(limits.TimeoutMs, limits.MemoryMb, limits.OutputCapBytes, limits.InboxCapacity) : null,
+            Limits = request.Limits is { } limits
+                ? new VmLimits(limits.TimeoutMs, limits.MemoryMb, limits.OutputCapBytes, limits.InboxCapacity,
+                    limits.Storage is { } storage ? new VmStorageLimits(storage.MaxValueBytes, storage.MaxKeys, storage.MaxTotalBytes) : null)
+                : null,
             Networking = request.Networking ?? false,
         };
         return request.Config is null || request.Config.Values.All(value => value is not null)

@@ -146,18 +146,18 @@ public sealed class StorageTests : IDisposable
             luaactors.storage { max-value-size = 100, max-keys = 3, max-key-size = 10 }
             """);
         var vm = await manager.CreateVmAsync("limited", Slow);
-        var tooBig = await Assert.ThrowsAsync<LuaException>(() => vm.ExecuteAsync("vm.storage.set('big', string.rep('x', 200))"));
-        Assert.Equal(ErrorKind.Runtime, tooBig.Kind);
+        var tooBig = await Assert.ThrowsAsync<StorageLimitException>(() => vm.ExecuteAsync("vm.storage.set('big', string.rep('x', 200))"));
+        Assert.Equal(ErrorKind.StorageLimit, tooBig.Kind);
         Assert.Contains("storage-limit: ", tooBig.Message);
         Assert.Contains("max-value-size", tooBig.Message);
 
         var caught = await vm.ExecuteAsync("""
             local ok, err = pcall(vm.storage.set, "a-very-long-key", 1)
-            return ok, err:match("storage%-limit") ~= nil
+            return ok, err.kind == "storage-limit"
             """);
         Assert.Equal("[false,true]", caught.ValuesJson);
 
-        var tooMany = await Assert.ThrowsAsync<LuaException>(() => vm.ExecuteAsync("""
+        var tooMany = await Assert.ThrowsAsync<StorageLimitException>(() => vm.ExecuteAsync("""
             vm.storage.transaction(function(s)
               for i = 1, 4 do s.set("k" .. i, i) end
             end)

@@ -8,7 +8,7 @@ namespace LuaActors.UnitTests.Protocol;
 public sealed class ErrorKindsTests
 {
     private static readonly ErrorKind[] LuaKinds =
-        [ErrorKind.Syntax, ErrorKind.Runtime, ErrorKind.Timeout, ErrorKind.Memory, ErrorKind.Incomplete, ErrorKind.Interrupted];
+        [ErrorKind.Syntax, ErrorKind.Runtime, ErrorKind.Timeout, ErrorKind.Memory, ErrorKind.Incomplete, ErrorKind.Interrupted, ErrorKind.StorageLimit];
 
     private static readonly ErrorKind[] TransientKinds =
         [ErrorKind.InboxFull, ErrorKind.Crashed, ErrorKind.NodeLost, ErrorKind.Protocol, ErrorKind.Stopped, ErrorKind.Overloaded, ErrorKind.StorageUnavailable];
@@ -48,6 +48,7 @@ public sealed class ErrorKindsTests
     [InlineData("interrupted", ErrorKind.Interrupted)]
     [InlineData("too-large", ErrorKind.TooLarge)]
     [InlineData("protocol", ErrorKind.Protocol)]
+    [InlineData("storage-limit", ErrorKind.StorageLimit)]
     public void Kinds_a_vm_reports_are_read_from_their_wire_names(string name, ErrorKind kind)
     {
         Assert.True(ErrorKinds.TryFromVmWireName(Encoding.ASCII.GetBytes(name), out var read));
@@ -57,6 +58,7 @@ public sealed class ErrorKindsTests
 
     [Theory]
     [InlineData("crashed")] // a kind of this side, never the VM's
+    [InlineData("storage-unavailable")] // raised in Lua as a runtime error, never reported as a kind
     [InlineData("Runtime")]
     [InlineData("runtime ")]
     [InlineData("")]

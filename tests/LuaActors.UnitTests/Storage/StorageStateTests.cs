@@ -62,4 +62,19 @@ public sealed class StorageStateTests
         Assert.Null(state.Check([new StorageChange("a", "5")], Limits));
         Assert.Contains("max-total-size", state.Check([new StorageChange("a", "\"12345678\""), new StorageChange("b", "\"12345678\""), new StorageChange("c", "\"1234567\"")], Limits));
     }
+
+    [Fact]
+    public void A_vm_over_lowered_limits_may_still_write_what_does_not_make_it_worse()
+    {
+        var state = new StorageState();
+        state.Apply([new StorageChange("a", "1"), new StorageChange("b", "2"), new StorageChange("c", "3"), new StorageChange("d", "4")]);
+        var lowered = Limits with { MaxKeys = 2, MaxTotalBytes = 6 };
+
+        // Deleting, or replacing a value with one no bigger, is allowed while over the limits.
+        Assert.Null(state.Check([new StorageChange("a", null)], lowered));
+        Assert.Null(state.Check([new StorageChange("b", "5")], lowered));
+        // Anything that adds a key or bytes is not.
+        Assert.Contains("max-keys", state.Check([new StorageChange("e", "5")], lowered));
+        Assert.Contains("max-total-size", state.Check([new StorageChange("b", "55")], lowered));
+    }
 }

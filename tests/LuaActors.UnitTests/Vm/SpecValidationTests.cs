@@ -1,5 +1,6 @@
 using LuaActors.Configuration;
 using LuaActors.Messages;
+using LuaActors.Storage;
 using LuaActors.Vm;
 
 namespace LuaActors.UnitTests.Vm;
@@ -9,6 +10,7 @@ public sealed class SpecValidationTests
 {
     private static readonly VmSettings Settings = VmSettings.From(LuaActorsConfig.Default);
     private static readonly SizeLimits Sizes = new(MaxCodeSize: 1000, MaxResultSize: 4000, MaxOutputSize: 2000, MaxMessageSize: 1 << 20);
+    private static readonly StorageSettings Storage = StorageSettings.From(LuaActorsConfig.Default);
 
     private static VmSpec Spec(VmLimits limits, string id = "vm1", string type = "basic") =>
         new(id, type, new Dictionary<string, string>(), limits);
@@ -34,14 +36,36 @@ public sealed class SpecValidationTests
     [Fact]
     public void A_create_is_refused_as_an_invalid_spec_or_as_too_large_before_anything_is_asked()
     {
-        var invalid = VmCreation.Check(new CreateVm(Spec(new VmLimits(TimeoutMs: -5))), Sizes);
+        var invalid = VmCreation.Check(new CreateVm(Spec(new VmLimits(TimeoutMs: -5))), Sizes, Storage);
         Assert.Equal(ErrorKind.InvalidSpec, invalid?.Kind);
         Assert.Equal("vm1", invalid?.VmId);
 
-        var tooLarge = VmCreation.Check(new CreateVm(VmSpec.Basic("vm1", new string('x', 1001))), Sizes);
+        var tooLarge = VmCreation.Check(new CreateVm(VmSpec.Basic("vm1", new string('x', 1001))), Sizes, Storage);
         Assert.Equal(ErrorKind.TooLarge, tooLarge?.Kind);
 
-        Assert.Null(VmCreation.Check(new CreateVm(VmSpec.Basic("vm1", "x = 1")), Sizes));
+        Assert.Null(VmCreation.Check(new CreateVm(VmSpec.Basic("vm1", "x = 1")), Sizes, Storage));
+    }
+
+    [Fact]
+    public void A_create_asking_for_more_storage_than_the_node_allows_is_an_invalid_spec()
+    {
+        // hocon/luaactors.conf: vm-maximum is 1MiB per value, 100000 keys, 64MiB in all.
+        VmSpec WithStorage(VmStorageLimits storage) => Spec(new VmLimits(Storage: storage));
+
+        var tooMany = VmCreation.Check(new CreateVm(WithStorage(new VmStorageLimits(MaxKeys: 100_001))), Sizes, Storage);
+        Assert.Equal(ErrorKind.InvalidSpec, tooMany?.Kind);
+        Assert.Contains("luaactors.storage.vm-maximum.max-keys (100000)", tooMany?.Message);
+
+        var tooBig = VmCreation.Check(new CreateVm(WithStorage(new VmStorageLimits(MaxValueBytes: (1 << 20) + 1))), Sizes, Storage);
+        Assert.Contains("vm-maximum.max-value-size", tooBig?.Message);
+        var tooMuch = VmCreation.Check(new CreateVm(WithStorage(new VmStorageLimits(MaxTotalBytes: (64L << 20) + 1))), Sizes, Storage);
+        Assert.Contains("vm-maximum.max-total-size", tooMuch?.Message);
+        Assert.Equal("Storage.MaxKeys must be positive (got 0)",
+            VmCreation.Check(new CreateVm(WithStorage(new VmStorageLimits(MaxKeys: 0))), Sizes, Storage)?.Message);
+
+        // Up to the maximum, and less than the defaults, may be asked.
+        Assert.Null(VmCreation.Check(new CreateVm(WithStorage(new VmStorageLimits(1 << 20, 100_000, 64L << 20))), Sizes, Storage));
+        Assert.Null(VmCreation.Check(new CreateVm(WithStorage(new VmStorageLimits(MaxKeys: 1))), Sizes, Storage));
     }
 
     [Fact]

@@ -16,6 +16,7 @@ local capture = require "capture"
 local sandbox = require "sandbox"
 local codec = require "json"
 local protocol = require "protocol"
+local storage_error = require("storage_error").error_parts
 
 local clock, EVENTS, HOST_SRC, num2str = prelude.clock, prelude.EVENTS, prelude.HOST_SRC, prelude.num2str
 local limits, req, INTERRUPT_MSG, POLL_S = state.limits, state.req, state.INTERRUPT_MSG, state.POLL_S
@@ -33,6 +34,8 @@ local function error_message(e)
   local te = type(e)
   if te == "string" then return e end
   if te == "number" then return num2str(e) end
+  local kind, msg = storage_error(e)
+  if kind then return kind .. ": " .. msg end
   return "(error object is a " .. te .. " value)"
 end
 
@@ -82,6 +85,8 @@ local function finish(id, co, ok, ...)
     if req.mem_flag then return fail(id, co, "memory", memory_message()) end
     local e = ...
     if e == "not enough memory" then return fail(id, co, "memory", e) end
+    -- A storage limit has a kind of its own (§9); the other storage errors are runtime errors.
+    if storage_error(e) == "storage-limit" then return fail(id, co, "storage-limit", error_message(e)) end
     return fail(id, co, "runtime", error_message(e))
   end
   if co_status(co) ~= "dead" then

@@ -2,7 +2,8 @@
 -- §11.9). Every call is an 'M' with a storage- op that waits for its 'A' (vm_api's call), so a
 -- write returns only once the owner has it in its journal. A transaction buffers its sets and
 -- deletes here and sends them as one storage-commit when its function returns: one write, all
--- or nothing; nothing is sent when the function raises.
+-- or nothing; nothing is sent when the function raises. A call the owner refuses raises a
+-- storage error: a table { kind = "storage-limit", message = ... } a script can test.
 local error, next, pcall, rawget, select, type = error, next, pcall, rawget, select, type
 local format, sub = string.format, string.sub
 local pack, unpack, sort = table.pack, table.unpack, table.sort
@@ -15,6 +16,13 @@ local MAX_DEPTH = 100 -- like the encoder's depth limit (protocol.md §7)
 
 -- A unique marker for a key the transaction deleted.
 local DELETED = {}
+
+-- Storage errors live in storage_error.lua, which the host loads at start: it reports an
+-- uncaught one without loading this module.
+local storage_error = require "storage_error"
+_M.error_parts = storage_error.error_parts
+local raise = storage_error.raise
+_M.raise = raise
 
 local function bad(i, fname, msg, level)
   error(format("bad argument #%d to '%s' (%s)", i, fname, msg), level + 1)
@@ -77,9 +85,16 @@ local function merge_keys(keys, buf, prefix)
   return out
 end
 
--- The vm.storage table; `call(op, name, has_value, value)` sends the 'M' and returns the
--- answer's value, raising its error at the level of whoever called the function that called it.
-function _M.table(call)
+-- The vm.storage table; `try_call(op, name, has_value, value)` sends the 'M' and returns
+-- true and the answer's value, or false and the refusal's text; `call` raises the refusal at
+-- the level of whoever called the function that called it.
+function _M.table(try_call)
+  local function call(op, name, has_value, value)
+    local ok, v = try_call(op, name, has_value, value)
+    if not ok then raise(v, 3) end
+    return v
+  end
+
   local function get(...)
     local key = key_arg((...), 1, "get", select("#", ...) >= 1, 2)
     local v = call("storage-get", key, false)

@@ -87,6 +87,14 @@ local function vm_call(op, name, has_value, value)
   return v
 end
 
+-- vm_call that returns false and the host's refusal instead of raising it (vm.storage makes
+-- error objects of them).
+local function vm_try_call(op, name, has_value, value)
+  local sig, payload = await("call", op, name, has_value, value)
+  if sig == "error" then error(payload, 4) end
+  return parse_answer(payload)
+end
+
 local function name_arg(v, i, fname, what, present)
   if type(v) ~= "string" then argerror2(i, fname, "string", v, present) end
   if #v == 0 then error(format("bad argument #%d to '%s' (empty %s)", i, fname, what), 3) end
@@ -193,7 +201,7 @@ local function storage_table()
   for i = 1, #STORAGE_FUNCTIONS do
     local name = STORAGE_FUNCTIONS[i]
     t[name] = function(...)
-      impl = impl or require("storage").table(vm_call)
+      impl = impl or require("storage").table(vm_try_call)
       return impl[name](...)
     end
   end
