@@ -9,6 +9,7 @@ using LuaActors.Configuration;
 using LuaActors.Messages;
 using LuaActors.Messaging;
 using LuaActors.Networking;
+using LuaActors.Persistence;
 using LuaActors.Process;
 using LuaActors.Vm;
 
@@ -83,6 +84,7 @@ public sealed partial class VmActor
             case "net-unlisten":
                 var closed = new VmListener(_vmId, Listeners.Node, Listeners.Host, address, port);
                 _listeners.Closed(closed);
+                _wiring.Note(Context, new WiringServerStopped(port));
                 _ = Listeners.RemoveAsync(closed);
                 _instance!.Send(HostFrames.AnswerOk(call.Id));
                 break;
@@ -136,9 +138,20 @@ public sealed partial class VmActor
     {
         if (reply is Executed executed && VmListenerBook.BoundPort(executed.ValuesJson) is { } port)
         {
-            _listeners.ServerStarted(request.Input!, port);
+            // Answered once durable; if the journal does not take it, the listener is closed again.
+            _wiring.Change(Context, new WiringServerStarted(request.Input!, port), () =>
+            {
+                _listeners.ServerStarted(request.Input!, port);
+                request.ReplyTo.Tell(new ServerStarted(_vmId, port));
+            }, problem =>
+            {
+                if (_instance is not null)
+                {
+                    Write(RequestKind.Execute, ActorRefs.Nobody, _limits.TimeoutMs, id => HostFrames.Execute(id, _limits.TimeoutMs, 0, VmNetworking.StopCode(port)));
+                }
 
-            request.ReplyTo.Tell(new ServerStarted(_vmId, port));
+                request.ReplyTo.Tell(_wiring.Unavailable($"the listener on port {port}", problem));
+            });
             return;
         }
 
@@ -166,6 +179,7 @@ public sealed partial class VmActor
         // Not a reason to fail the VM: the listener is dropped, and the host hears why.
         var port = int.Parse(request.Input!, CultureInfo.InvariantCulture);
         _listeners.ServerLost(port);
+        _wiring.Note(Context, new WiringServerStopped(port));
         var why = reply is RequestFailed failed ? $"{failed.Kind}: {failed.Message}" : "no port";
         _log.Warning("VM {0}: the listener on port {1} was not opened again after a restart: {2}", _vmId, port, why);
         TellHost(JsonSerializer.Serialize(new Dictionary<string, object> { ["server"] = port, ["closed"] = "not restored after a restart: " + why }));

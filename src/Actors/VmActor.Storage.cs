@@ -184,6 +184,7 @@ public sealed partial class VmActor
             case StorageWaitKind.Eraser:
                 // Nothing was removed: the VM keeps running, with its storage, and the remover hears why.
                 _storageErasing = false;
+                _wiring.Resume();
                 wait.ReplyTo!.Tell(new RequestFailed(_vmId, ErrorKind.StorageUnavailable,
                     $"VM '{_vmId}' was not removed: its storage could not be deleted: {message}"));
                 break;
@@ -191,13 +192,16 @@ public sealed partial class VmActor
     }
 
     /// <summary>
-    /// The removal's first step: the storage goes (snapshots, then events), then the spec
-    /// (<see cref="RemoveSpecNow"/>). So a VM created again with the same id starts empty, and a
-    /// storage that cannot be deleted leaves the VM as it was.
+    /// The removal's first steps: the durable links, topics and servers go, then the storage
+    /// (snapshots, then events), then the spec (<see cref="RemoveSpecNow"/>). So a VM created again
+    /// with the same id starts empty, and a record that cannot be deleted leaves the VM as it was.
     /// </summary>
     private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure)
     {
         _storageErasing = true;
-        AskStorage(new StorageWait(StorageWaitKind.Eraser, 0, 0, replyTo, creationFailure), id => new StorageActor.Erase(id));
+        var eraser = new StorageWait(StorageWaitKind.Eraser, 0, 0, replyTo, creationFailure);
+        _wiring.Erase(Context,
+            () => AskStorage(eraser, id => new StorageActor.Erase(id)),
+            problem => FailStorageWait(eraser, StorageActor.UnavailableKind, "its links, topics and servers could not be deleted: " + problem));
     }
 }
