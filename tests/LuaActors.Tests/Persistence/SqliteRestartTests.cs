@@ -133,6 +133,7 @@ public sealed class SqliteRestartTests : IDisposable
         await using (var node = await DurableNode.StartAsync(ports, Flags))
         {
             await CreatedAsync(node, "kept", "n = 1");
+            await CreatedAsync(node, "peer", "n = 1");
 
             // The database file's directory goes away: SQLite cannot open it any more.
             Directory.Move(_dataDir, moved);
@@ -147,6 +148,14 @@ public sealed class SqliteRestartTests : IDisposable
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, remove.StatusCode);
                 Assert.Equal("storage-unavailable", (await remove.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("kind").GetString());
             }
+
+            using (var link = await node.Client.PostAsJsonAsync("vms/kept/peers", new { peer = "peer" }))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, link.StatusCode);
+                Assert.Equal("storage-unavailable", (await link.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("kind").GetString());
+            }
+
+            await WiredAsync(node, "kept", [], []);
 
             // The remove that failed left the VM running (a VM not running yet waits for the
             // database to read its spec: "unwritten" is checked once it is back).
@@ -167,7 +176,8 @@ public sealed class SqliteRestartTests : IDisposable
             // Nothing half-written: the failed remove left the VM, the failed create left nothing.
             await AnswersAsync(node, "kept", "n", 1);
             await NotFoundAsync(node, "unwritten");
-            await ListedAsync(node, "kept");
+            await ListedAsync(node, "kept", "peer");
+            await WiredAsync(node, "kept", [], []);
             await CreatedAsync(node, "later", "n = 3");
             await AnswersAsync(node, "later", "n", 3);
         }
