@@ -5,6 +5,7 @@ using Akka.Event;
 using LuaActors.Protocol;
 using LuaActors.Messages;
 using LuaActors.Messaging;
+using LuaActors.Persistence;
 using LuaActors.Process;
 using LuaActors.Vm;
 
@@ -56,20 +57,27 @@ public sealed partial class VmActor
                 SendToVm(toVm);
                 break;
             case LinkPeer link when link.PeerId.Length > 0:
-                _mail.Links.Link(link.PeerId);
-                sender.Tell(new PeerLinked(_vmId, link.PeerId));
+                // Applied and answered once durable (VmWiringKeeper; at once with persistence off).
+                _wiring.Change(Context, new WiringPeerLinked(link.PeerId), () =>
+                {
+                    _mail.Links.Link(link.PeerId);
+                    sender.Tell(new PeerLinked(_vmId, link.PeerId));
+                }, problem => sender.Tell(_wiring.Unavailable($"the link to '{link.PeerId}'", problem)));
                 break;
             case UnlinkPeer unlink:
-                _mail.Links.Unlink(unlink.PeerId);
-                sender.Tell(new PeerUnlinked(_vmId, unlink.PeerId));
+                _wiring.Change(Context, new WiringPeerUnlinked(unlink.PeerId), () =>
+                {
+                    _mail.Links.Unlink(unlink.PeerId);
+                    sender.Tell(new PeerUnlinked(_vmId, unlink.PeerId));
+                }, problem => sender.Tell(_wiring.Unavailable($"the unlink from '{unlink.PeerId}'", problem)));
                 break;
             case SubscribeTopic subscribe when subscribe.Topic.Length > 0:
-                Subscribe(subscribe.Topic).PipeTo(sender,
+                Subscribe(subscribe.Topic, sender,
                     success: () => new TopicSubscribed(_vmId, subscribe.Topic),
                     failure: error => TopicFailure(subscribe.Topic, error));
                 break;
             case UnsubscribeTopic unsubscribe:
-                Unsubscribe(unsubscribe.Topic).PipeTo(sender,
+                Unsubscribe(unsubscribe.Topic, sender,
                     success: () => new TopicUnsubscribed(_vmId, unsubscribe.Topic),
                     failure: error => TopicFailure(unsubscribe.Topic, error));
                 break;
@@ -150,10 +158,10 @@ public sealed partial class VmActor
                 _instance!.Send(HostFrames.AnswerOk(call.Id));
                 break;
             case "subscribe":
-                Subscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, HostFrames.AnswerOk(call.Id)), failure: Failed);
+                Subscribe(call.Name, Self, success: () => new MessageCallAnswered(generation, HostFrames.AnswerOk(call.Id)), failure: Failed);
                 break;
             case "unsubscribe":
-                Unsubscribe(call.Name).PipeTo(Self, success: () => new MessageCallAnswered(generation, HostFrames.AnswerOk(call.Id)), failure: Failed);
+                Unsubscribe(call.Name, Self, success: () => new MessageCallAnswered(generation, HostFrames.AnswerOk(call.Id)), failure: Failed);
                 break;
             case "peers":
                 _instance!.Send(HostFrames.AnswerOk(call.Id, JsonSerializer.Serialize(_mail.Links.Peers)));
@@ -191,19 +199,24 @@ public sealed partial class VmActor
     }
 
     private RequestFailed TopicFailure(string topic, Exception error) =>
-        new(_vmId, ErrorKind.Overloaded, $"the topic mediator did not confirm '{topic}': {error.GetBaseException().Message}");
+        StorageUnavailableException.In(error) is { } unavailable
+            ? new(_vmId, ErrorKind.StorageUnavailable, unavailable.Message)
+            : new(_vmId, ErrorKind.Overloaded, $"the topic mediator did not confirm '{topic}': {error.GetBaseException().Message}");
 
-    private Task Subscribe(string topic)
-    {
-        _mail.Links.Subscribe(topic);
-        return TopicMediator.Ask<SubscribeAck>(new Subscribe(VmTopics.Key(topic), Self), _settings.SendTimeout);
-    }
+    /// <summary>Once durable (VmWiringKeeper): the topic is the VM's, and the mediator's answer goes to <paramref name="to"/>.</summary>
+    private void Subscribe(string topic, IActorRef to, Func<object> success, Func<Exception, object> failure) =>
+        _wiring.Change(Context, new WiringTopicSubscribed(topic), () =>
+        {
+            _mail.Links.Subscribe(topic);
+            ((Task)TopicMediator.Ask<SubscribeAck>(new Subscribe(VmTopics.Key(topic), Self), _settings.SendTimeout)).PipeTo(to, success: success, failure: failure);
+        }, problem => to.Tell(failure(_wiring.UnavailableError($"the subscription to '{topic}'", problem))));
 
-    private Task Unsubscribe(string topic)
-    {
-        _mail.Links.Unsubscribe(topic);
-        return TopicMediator.Ask<UnsubscribeAck>(new Unsubscribe(VmTopics.Key(topic), Self), _settings.SendTimeout);
-    }
+    private void Unsubscribe(string topic, IActorRef to, Func<object> success, Func<Exception, object> failure) =>
+        _wiring.Change(Context, new WiringTopicUnsubscribed(topic), () =>
+        {
+            _mail.Links.Unsubscribe(topic);
+            ((Task)TopicMediator.Ask<UnsubscribeAck>(new Unsubscribe(VmTopics.Key(topic), Self), _settings.SendTimeout)).PipeTo(to, success: success, failure: failure);
+        }, problem => to.Tell(failure(_wiring.UnavailableError($"the unsubscription from '{topic}'", problem))));
 
     /// <summary>
     /// On a hand-over the inbox, peers and topics go back through the shard region, which holds

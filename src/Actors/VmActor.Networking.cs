@@ -6,6 +6,8 @@ using LuaActors.Protocol;
 using LuaActors.Api;
 using LuaActors.Messages;
 using LuaActors.Networking;
+using LuaActors.Persistence;
+using LuaActors.Process;
 using LuaActors.Vm;
 
 namespace LuaActors;
@@ -63,6 +65,7 @@ public sealed partial class VmActor
                 break;
             case NetworkAction.Unlisten:
                 _listeners.Closed(endpoint!);
+                _wiring.Note(Context, new WiringServerStopped(decision.Port));
                 _ = Listeners.RemoveAsync(endpoint!);
                 break;
             case NetworkAction.CheckConnect:
@@ -101,8 +104,20 @@ public sealed partial class VmActor
     {
         if (reply is Executed executed && VmListenerBook.BoundPort(executed.ValuesJson) is { } port)
         {
-            _listeners.ServerStarted(request.Input!, port);
-            request.ReplyTo.Tell(new ServerStarted(_vmId, port));
+            // Answered once durable; if the journal does not take it, the listener is closed again.
+            _wiring.Change(Context, new WiringServerStarted(request.Input!, port), () =>
+            {
+                _listeners.ServerStarted(request.Input!, port);
+                request.ReplyTo.Tell(new ServerStarted(_vmId, port));
+            }, problem =>
+            {
+                if (_instance is not null)
+                {
+                    Write(RequestKind.Execute, ActorRefs.Nobody, _limits.TimeoutMs, id => HostFrames.Execute(id, _limits.TimeoutMs, 0, VmNetworking.StopCode(port)));
+                }
+
+                request.ReplyTo.Tell(_wiring.Unavailable($"the listener on port {port}", problem));
+            });
             return;
         }
 
@@ -121,6 +136,7 @@ public sealed partial class VmActor
         // Not a reason to fail the VM: the listener is dropped, and the host hears why.
         var port = int.Parse(request.Input!, CultureInfo.InvariantCulture);
         _listeners.ServerLost(port);
+        _wiring.Note(Context, new WiringServerStopped(port));
         var why = reply is RequestFailed failed ? $"{failed.Kind}: {failed.Message}" : "no port";
         _log.Warning("VM {0}: the listener on port {1} was not opened again after a restart: {2}", _vmId, port, why);
         TellHost(JsonSerializer.Serialize(new Dictionary<string, object> { ["server"] = port, ["closed"] = "not restored after a restart: " + why }));

@@ -105,6 +105,7 @@ public sealed partial class VmActor
                     // The reset closed every socket: no listener is left to register or to restore.
                     ForgetListeners();
                     _listeners.ClearServers();
+                    _wiring.Note(Context, Persistence.WiringServersCleared.Instance);
                 }
 
                 head.ReplyTo.Tell(frame is OkReply ? new VmWasReset(_vmId) : frame.ToMessage(_vmId));

@@ -106,6 +106,12 @@ public sealed partial class VmActor
             wait.ReplyTo!.Tell(answer);
         }
 
+        if (wait.Kind == StorageWaitKind.Eraser && wait.CreationFailure is null)
+        {
+            // The VM stays: its durable links, topics and servers take changes again.
+            _wiring.Resume();
+        }
+
         if (failure.RemoveSpecAnyway)
         {
             _log.Warning("VM {0}: its storage was not deleted ({1})", _vmId, message);
@@ -114,10 +120,16 @@ public sealed partial class VmActor
     }
 
     /// <summary>
-    /// The removal's first step: the storage goes (snapshots, then events), then the spec
-    /// (<see cref="RemoveSpecNow"/>). So a VM created again with the same id starts empty, and a
-    /// storage that cannot be deleted leaves the VM as it was.
+    /// The removal's first steps: the durable links, topics and servers go, then the storage
+    /// (snapshots, then events), then the spec (<see cref="RemoveSpecNow"/>). So a VM created again
+    /// with the same id starts empty, and a record that cannot be deleted leaves the VM as it was.
     /// </summary>
-    private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure) =>
-        AskStorage(new StorageWait(StorageWaitKind.Eraser, 0, 0, replyTo, creationFailure), id => new StorageActor.Erase(id));
+    private void RemoveSpecThen(IActorRef replyTo, RequestFailed? creationFailure)
+    {
+        _storageWaits.BeginErasing();
+        var eraser = new StorageWait(StorageWaitKind.Eraser, 0, 0, replyTo, creationFailure);
+        _wiring.Erase(Context,
+            () => AskStorage(eraser, id => new StorageActor.Erase(id)),
+            problem => FailStorageWait(eraser, StorageActor.UnavailableKind, "its links, topics and servers could not be deleted: " + problem));
+    }
 }

@@ -7,6 +7,7 @@ using LuaActors.Backends;
 using LuaActors.Configuration;
 using LuaActors.Messages;
 using LuaActors.Messaging;
+using LuaActors.Persistence;
 using LuaActors.Vm;
 
 namespace LuaActors;
@@ -73,6 +74,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     private readonly RequestPipeline _pipeline = new(TimeProvider.System);
     private readonly RestartPolicy _restartPolicy;
     private readonly SessionTable _sessions = new();
+    private readonly VmWiringKeeper _wiring;
 
     private readonly WaitingRequests _waiting;
     private readonly VmAnswers _answers;
@@ -94,6 +96,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
         _specs = specs;
         _vmRouter = router;
         _mail = new VmMailboxes(vmId, settings.InboxCapacity);
+        _wiring = new VmWiringKeeper(vmId, Context.System, _log);
         _delivery = new MessageDelivery(vmId, message => router.Ask<object>(message, settings.SendTimeout), settings.SendTimeout);
         _restartPolicy = new RestartPolicy(
             settings.MaxRestarts, settings.RestartWindow, settings.RestartBaseBackoff, settings.RestartMaxBackoff, TimeProvider.System);
@@ -153,6 +156,15 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     {
         Receive<CreateVm>(create => Adopt(create.Spec, Sender));
         Receive<SpecLoaded>(OnSpecLoaded);
+        Receive<HandOff>(_ => Context.Stop(Self));
+        Receive<StopVm>(_ => Context.Stop(Self));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>The spec came from the store: the durable links, topics and servers are read before the process starts.</summary>
+    private void LoadingWiring()
+    {
+        Receive<IVmWiringReply>(reply => _wiring.Handle(Context, reply, Sender));
         Receive<HandOff>(_ => Context.Stop(Self));
         Receive<StopVm>(_ => Context.Stop(Self));
         ReceiveAny(_ => Stash.Stash());
@@ -258,6 +270,7 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
     private void ReceiveWithSpec()
     {
         ReceiveStorage();
+        Receive<IVmWiringReply>(reply => _wiring.Handle(Context, reply, Sender));
         Receive<SpecLoaded>(_ => { });
         Receive<RemoveVm>(_ => RemoveSpecThen(Sender, null));
         Receive<SpecRemoved>(OnSpecRemoved);
@@ -295,9 +308,15 @@ public sealed partial class VmActor : ReceiveActor, IWithTimers, IWithUnboundedS
 
     private void OnSpecLoaded(SpecLoaded loaded)
     {
-        if (loaded.Spec is not null)
+        if (loaded.Spec is { } spec)
         {
-            Adopt(loaded.Spec, null);
+            // A restart or a hand-over: the links, topics and servers come back first (at once with persistence off).
+            Become(LoadingWiring);
+            _wiring.Load(Context, wiring =>
+            {
+                VmWiringKeeper.Restore(wiring, _mail.Links, _listeners, TopicMediator, Self, _settings.SendTimeout);
+                Adopt(spec, null);
+            });
             return;
         }
 

@@ -118,14 +118,14 @@ public sealed class SerializationTests : IDisposable
     [Fact]
     public void A_specs_storage_limits_survive_the_database_and_specs_stored_before_them_read_as_none()
     {
-        var journal = new Persistence.SpecJournalSerializer((ExtendedActorSystem)_system);
-        var limited = new Persistence.SpecPut(Spec with { Limits = new VmLimits(TimeoutMs: 5, Storage: new VmStorageLimits(MaxKeys: 7, MaxTotalBytes: 4096)) });
-        var back = (Persistence.SpecPut)journal.FromBinary(journal.ToBinary(limited), journal.Manifest(limited));
+        var journal = new global::LuaActors.Persistence.SpecJournalSerializer((ExtendedActorSystem)_system);
+        var limited = new global::LuaActors.Persistence.SpecPut(Spec with { Limits = new VmLimits(TimeoutMs: 5, Storage: new VmStorageLimits(MaxKeys: 7, MaxTotalBytes: 4096)) });
+        var back = (global::LuaActors.Persistence.SpecPut)journal.FromBinary(journal.ToBinary(limited), journal.Manifest(limited));
         Assert.Equal(new VmStorageLimits(MaxKeys: 7, MaxTotalBytes: 4096), back.Spec.Limits.Storage);
 
         // An event written before VmLimits had Storage.
         var old = """{"Spec":{"VmId":"vm1","Type":"basic","Config":{},"Limits":{"TimeoutMs":5,"MemoryMb":null,"OutputCapBytes":null,"InboxCapacity":null},"InitScript":null,"Networking":false}}"""u8.ToArray();
-        var read = (Persistence.SpecPut)journal.FromBinary(old, nameof(Persistence.SpecPut));
+        var read = (global::LuaActors.Persistence.SpecPut)journal.FromBinary(old, nameof(global::LuaActors.Persistence.SpecPut));
         Assert.Equal(new VmLimits(TimeoutMs: 5), read.Spec.Limits);
         Assert.Null(read.Spec.Limits.Storage);
     }

@@ -28,6 +28,10 @@ public static class VmNetworking
     internal static string ServeCode(string host, int port) =>
         "(function()\n" + Helpers + "\nend)()\n" + $"return luaactors_net.serve({Literal(host)}, {port.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
 
+    /// <summary>Closes the VM's listener on <paramref name="port"/>; returns whether it had one.</summary>
+    internal static string StopCode(int port) =>
+        "(function()\n" + Helpers + "\nend)()\n" + $"return luaactors_net.stop({port.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+
     /// <summary>
     /// Listens on <paramref name="host"/>:<paramref name="port"/> in the VM (port 0: a free port of
     /// <c>luaactors.vm.networking.listen-ports</c>); returns the port. The VM's actor remembers the

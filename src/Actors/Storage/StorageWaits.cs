@@ -41,6 +41,9 @@ internal sealed class StorageWaits(string vmId)
 
     public int Count => _waits.Count;
 
+    /// <summary>The removal begins (its durable links go first): storage writes are refused from now on.</summary>
+    public void BeginErasing() => Erasing = true;
+
     /// <summary>Keeps <paramref name="wait"/> under a new request id.</summary>
     public long Add(StorageWait wait)
     {

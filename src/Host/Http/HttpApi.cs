@@ -51,6 +51,7 @@ internal static class HttpApi
         VmEndpoints.MapExecute(app.MapGroup("/vms").WithTags("vms"));
         StorageEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("storage"));
         AttachEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("attach"));
+        ServerEndpoints.Map(api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("networking"));
         MessagingEndpoints.Map(
             api.MapGroup("/vms").AddEndpointFilter(VmEndpoints.CheckRouteId).WithTags("messaging"),
             api.MapGroup("/topics").WithTags("messaging"));

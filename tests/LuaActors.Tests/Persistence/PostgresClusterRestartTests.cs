@@ -1,12 +1,14 @@
 using LuaActors.Tests.Support;
 using static LuaActors.Tests.Persistence.RestartChecks;
+using static LuaActors.Tests.Persistence.WiringChecks;
 
 namespace LuaActors.Tests.Persistence;
 
 /// <summary>
 /// Three real node processes sharing one PostgreSQL database: what was created comes back after
 /// every node got SIGTERM, and again after every node got SIGKILL, init scripts replayed with no
-/// client call, on whichever nodes sharding places them; removed VMs stay removed. Skipped only
+/// client call, on whichever nodes sharding places them; removed VMs stay removed; links,
+/// subscriptions and StartServer listeners work again, undone ones stay undone. Skipped only
 /// when no PostgreSQL can be had (<see cref="PostgresServer"/>), saying so; .ci/run fails then.
 /// </summary>
 [Collection(ProcessHeavyCollection.Name)]
@@ -29,6 +31,7 @@ public sealed class PostgresClusterRestartTests
         async Task<DurableNode[]> StartAllAsync() =>
             await Task.WhenAll(ports.Select(p => DurableNode.StartAsync(p, flags, seeds)));
 
+        int server;
         var nodes = await StartAllAsync();
         try
         {
@@ -37,6 +40,14 @@ public sealed class PostgresClusterRestartTests
             await GroupCreatedAsync(nodes[2], "crew", 3, "role = 'crew'");
             await CreatedAsync(nodes[0], "gone", "n = 0");
             await RemovedAsync(nodes[1], "gone");
+            await CreatedWithNetworkingAsync(nodes[0], "hub");
+            await LinkedAsync(nodes[1], "hub", "alpha");
+            await LinkedAsync(nodes[2], "hub", "beta");
+            await UnlinkedAsync(nodes[0], "hub", "beta");
+            await SubscribedAsync(nodes[1], "beta", "news");
+            await SubscribedAsync(nodes[2], "beta", "old");
+            await UnsubscribedAsync(nodes[0], "beta", "old");
+            server = await ServerStartedAsync(nodes[2], "hub");
             await Task.WhenAll(nodes.Select(n => n.StopAsync()));
         }
         finally
@@ -47,7 +58,7 @@ public sealed class PostgresClusterRestartTests
         nodes = await StartAllAsync();
         try
         {
-            await CameBackByThemselvesAsync(nodes, 5);
+            await CameBackByThemselvesAsync(nodes, 6);
             await AnswersAsync(nodes[2], "alpha", "n", 1);
             await AnswersAsync(nodes[0], "beta", "n", 2);
             foreach (var member in new[] { "crew-1", "crew-2", "crew-3" })
@@ -56,11 +67,20 @@ public sealed class PostgresClusterRestartTests
             }
 
             await NotFoundAsync(nodes[0], "gone");
-            await ListedAsync(nodes[1], "alpha", "beta", "crew-1", "crew-2", "crew-3");
+            await ListedAsync(nodes[1], "alpha", "beta", "crew-1", "crew-2", "crew-3", "hub");
+            await WiredAsync(nodes[0], "hub", ["alpha"], []);
+            await WiredAsync(nodes[1], "beta", [], ["news"]);
+            await BroadcastReachesAsync(nodes[2], "hub", "alpha");
+            await PublicationReachesAsync(nodes[0], "news", "beta");
+            await AcceptsAsync(server);
 
             // Acknowledged, then SIGKILL of every node.
             await CreatedAsync(nodes[2], "gamma", "n = 3");
             await RemovedAsync(nodes[0], "crew-3");
+            await UnlinkedAsync(nodes[1], "hub", "alpha");
+            await LinkedAsync(nodes[2], "hub", "beta");
+            await UnsubscribedAsync(nodes[0], "beta", "news");
+            await SubscribedAsync(nodes[1], "beta", "sports");
             await Task.WhenAll(nodes.Select(n => n.KillAsync()));
         }
         finally
@@ -71,12 +91,18 @@ public sealed class PostgresClusterRestartTests
         nodes = await StartAllAsync();
         try
         {
-            await CameBackByThemselvesAsync(nodes, 5);
+            await CameBackByThemselvesAsync(nodes, 6);
             await AnswersAsync(nodes[0], "gamma", "n", 3);
             await AnswersAsync(nodes[1], "alpha", "n", 1);
             await AnswersAsync(nodes[2], "crew-1", "role", "crew");
             await NotFoundAsync(nodes[2], "crew-3");
-            await ListedAsync(nodes[0], "alpha", "beta", "crew-1", "crew-2", "gamma");
+            await ListedAsync(nodes[0], "alpha", "beta", "crew-1", "crew-2", "gamma", "hub");
+            await WiredAsync(nodes[1], "hub", ["beta"], []);
+            await WiredAsync(nodes[2], "beta", ["hub"], ["sports"]);
+            await WiredAsync(nodes[0], "alpha", [], []);
+            await BroadcastReachesAsync(nodes[1], "hub", "beta");
+            await PublicationReachesAsync(nodes[2], "sports", "beta");
+            await AcceptsAsync(server);
         }
         finally
         {

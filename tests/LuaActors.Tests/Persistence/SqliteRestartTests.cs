@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using LuaActors.Tests.Support;
 using static LuaActors.Tests.Persistence.RestartChecks;
+using static LuaActors.Tests.Persistence.WiringChecks;
 
 namespace LuaActors.Tests.Persistence;
 
@@ -61,6 +62,70 @@ public sealed class SqliteRestartTests : IDisposable
     }
 
     [Fact]
+    public async Task Links_subscriptions_and_servers_come_back_after_sigterm_and_sigkill_and_undone_ones_stay_undone()
+    {
+        var ports = DurableNode.FreePorts();
+        int first, dropped, second;
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CreatedWithNetworkingAsync(node, "hub");
+            await CreatedAsync(node, "spoke", "n = 0");
+            await CreatedAsync(node, "cut", "n = 0");
+            await LinkedAsync(node, "hub", "spoke");
+            await LinkedAsync(node, "hub", "cut");
+            await UnlinkedAsync(node, "hub", "cut");
+            await SubscribedAsync(node, "spoke", "news");
+            await SubscribedAsync(node, "spoke", "old");
+            await UnsubscribedAsync(node, "spoke", "old");
+            first = await ServerStartedAsync(node, "hub");
+            dropped = await ServerStartedAsync(node, "hub");
+            await ServerStoppedAsync(node, "hub", dropped);
+            await node.StopAsync();
+        }
+
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CameBackByThemselvesAsync([node], 3);
+            await WiredAsync(node, "hub", ["spoke"], []);
+            await WiredAsync(node, "spoke", ["hub"], ["news"]);
+            await WiredAsync(node, "cut", [], []);
+            await BroadcastReachesAsync(node, "hub", "spoke");
+            await PublicationReachesAsync(node, "news", "spoke");
+            await AcceptsAsync(first);
+            await NoServerAsync(node, "hub", dropped);
+
+            // Acknowledged, then SIGKILL: the changes were durable when answered.
+            await UnlinkedAsync(node, "hub", "spoke");
+            await LinkedAsync(node, "hub", "cut");
+            await UnsubscribedAsync(node, "spoke", "news");
+            await SubscribedAsync(node, "spoke", "sports");
+            await ServerStoppedAsync(node, "hub", first);
+            second = await ServerStartedAsync(node, "hub");
+            await node.KillAsync();
+        }
+
+        await using (var node = await DurableNode.StartAsync(ports, Flags))
+        {
+            await CameBackByThemselvesAsync([node], 3);
+            await WiredAsync(node, "hub", ["cut"], []);
+            await WiredAsync(node, "spoke", [], ["sports"]);
+            await WiredAsync(node, "cut", ["hub"], []);
+            await BroadcastReachesAsync(node, "hub", "cut");
+            await PublicationReachesAsync(node, "sports", "spoke");
+            await AcceptsAsync(second);
+            if (second != first)
+            {
+                await NoServerAsync(node, "hub", first);
+            }
+
+            // Removed with the VM: a VM created again with the id starts with nothing.
+            await RemovedAsync(node, "spoke");
+            await CreatedAsync(node, "spoke", "n = 0");
+            await WiredAsync(node, "spoke", [], []);
+        }
+    }
+
+    [Fact]
     public async Task A_lost_database_fails_creates_and_removes_with_storage_unavailable_and_writes_nothing()
     {
         var ports = DurableNode.FreePorts();
@@ -68,6 +133,7 @@ public sealed class SqliteRestartTests : IDisposable
         await using (var node = await DurableNode.StartAsync(ports, Flags))
         {
             await CreatedAsync(node, "kept", "n = 1");
+            await CreatedAsync(node, "peer", "n = 1");
 
             // The database file's directory goes away: SQLite cannot open it any more.
             Directory.Move(_dataDir, moved);
@@ -82,6 +148,14 @@ public sealed class SqliteRestartTests : IDisposable
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, remove.StatusCode);
                 Assert.Equal("storage-unavailable", (await remove.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("kind").GetString());
             }
+
+            using (var link = await node.Client.PostAsJsonAsync("vms/kept/peers", new { peer = "peer" }))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, link.StatusCode);
+                Assert.Equal("storage-unavailable", (await link.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("kind").GetString());
+            }
+
+            await WiredAsync(node, "kept", [], []);
 
             // The remove that failed left the VM running (a VM not running yet waits for the
             // database to read its spec: "unwritten" is checked once it is back).
@@ -102,7 +176,8 @@ public sealed class SqliteRestartTests : IDisposable
             // Nothing half-written: the failed remove left the VM, the failed create left nothing.
             await AnswersAsync(node, "kept", "n", 1);
             await NotFoundAsync(node, "unwritten");
-            await ListedAsync(node, "kept");
+            await ListedAsync(node, "kept", "peer");
+            await WiredAsync(node, "kept", [], []);
             await CreatedAsync(node, "later", "n = 3");
             await AnswersAsync(node, "later", "n", 3);
         }
