@@ -55,11 +55,11 @@ public sealed class DatabaseReturnTests(ITestOutputHelper output)
         {
             using var create = await node.CreateAsync("after", "n = 3");
             return create.StatusCode == HttpStatusCode.Created;
-        }, TimeSpan.FromSeconds(60), "a create after the database came back", TimeSpan.FromMilliseconds(250));
+        }, TimeSpan.FromSeconds(30), "a create after the database came back", TimeSpan.FromMilliseconds(250));
         output.WriteLine($"first create accepted {back.Elapsed.TotalSeconds:F1} s after the database was back");
         await Eventually.TrueAsync(async () =>
             (await ExecuteAsync(node, "kept", "vm.storage.set('after', 2) return true")).GetProperty("ok").GetBoolean(),
-            TimeSpan.FromSeconds(60), "a storage write after the database came back", TimeSpan.FromMilliseconds(250));
+            TimeSpan.FromSeconds(30), "a storage write after the database came back", TimeSpan.FromMilliseconds(250));
         output.WriteLine($"first storage write accepted {back.Elapsed.TotalSeconds:F1} s after the database was back");
 
         await AnswersAsync(node, "after", "n", 3);

@@ -34,7 +34,7 @@ public sealed class PostgresStorageFailoverTests
             {
                 await RestartChecks.CreatedAsync(nodes[0], id, "");
                 await nodes[0].EvalAsync(id, """
-                    vm.storage.set("id", vm.id)
+                    vm.storage.set("id", vm.id())
                     vm.storage.transaction(function(s) s.set("t", { "x", 2 }); s.set("n", 0) end)
                     return true
                     """);

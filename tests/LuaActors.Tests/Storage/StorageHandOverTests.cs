@@ -1,4 +1,5 @@
 using LuaActors.Api;
+using LuaActors.Messages;
 using LuaActors.Tests.Support;
 
 namespace LuaActors.Tests.Storage;
@@ -18,7 +19,7 @@ public sealed class StorageHandOverTests : IDisposable
 
     // A set, an overwrite, a delete and a transaction: every kind of write the journal keeps.
     private const string Writes = """
-        vm.storage.set("id", vm.id)
+        vm.storage.set("id", vm.id())
         vm.storage.set("n", 1)
         vm.storage.set("n", 2)
         vm.storage.set("gone", "x")
