@@ -48,7 +48,8 @@ public sealed class VmSpecJournalGuard : ReceiveActor, IWithTimers
         _database = database;
 
         Receive<Recovered>(_ => OnRecovered(), _ => Sender.Equals(_journal));
-        Receive<Failed>(failed => GoDown(failed.Reason), _ => Sender.Equals(_journal));
+        // From any incarnation: Terminated (a system message) may be handled before its last words.
+        Receive<Failed>(failed => GoDown(failed.Reason), _ => Sender.Path.Parent.Equals(Self.Path));
         Receive<Terminated>(_ => OnJournalStopped(), terminated => terminated.ActorRef.Equals(_journal));
         Receive<StartJournal>(_ => Start());
         Receive<ISpecJournalMessage>(OnRequest);
@@ -93,7 +94,11 @@ public sealed class VmSpecJournalGuard : ReceiveActor, IWithTimers
     private void OnJournalStopped()
     {
         _journal = null;
-        _down ??= "the VM spec journal stopped";
+        if (_down is null)
+        {
+            GoDown("the VM spec journal stopped");
+        }
+
         Timers.StartSingleTimer(StartJournal.Instance, StartJournal.Instance, _nextRetry);
         _nextRetry = TimeSpan.FromTicks(Math.Min(_nextRetry.Ticks * 2, _retryInterval.Ticks));
     }
