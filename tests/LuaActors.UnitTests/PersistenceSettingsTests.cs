@@ -77,4 +77,22 @@ public sealed class PersistenceSettingsTests
         Assert.Equal("akka.persistence.snapshot-store.inmem", off.GetString("akka.persistence.snapshot-store.plugin"));
         Assert.False(off.HasPath("akka.cluster.sharding.remember-entities-store"));
     }
+
+    [Fact]
+    public void The_journal_and_snapshot_breakers_try_the_database_again_every_retry_interval()
+    {
+        // Akka's defaults (30 s, 60 s for snapshots) kept a node from writing for a minute after its database came back.
+        var config = PersistencePlugins.For(PersistenceSettings.From(
+            ConfigurationFactory.ParseString("luaactors.persistence { mode = sqlite, sqlite.data-dir = \"/tmp/p\", retry-interval = 3s }").WithFallback(LuaActorsConfig.Default)));
+        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        {
+            Assert.Equal(TimeSpan.FromSeconds(3), config.GetTimeSpan(plugin + ".circuit-breaker.reset-timeout"));
+            Assert.Equal(TimeSpan.FromSeconds(10), config.GetTimeSpan(plugin + ".circuit-breaker.call-timeout"));
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(2), PersistenceSettings.From(LuaActorsConfig.Default).RetryInterval);
+        var zero = Assert.Throws<LuaActorsConfigurationException>(() => PersistenceSettings.From(
+            ConfigurationFactory.ParseString("luaactors.persistence.retry-interval = 0s").WithFallback(LuaActorsConfig.Default)));
+        Assert.Equal("luaactors.persistence.retry-interval", zero.Key);
+    }
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
-using Akka.Pattern;
 using LuaActors.Configuration;
 using LuaActors.Vm;
 
@@ -60,14 +59,9 @@ public sealed class LuaActorsPersistence : IExtension
         return new DurableVmSpecStore(proxy, Settings);
     }
 
-    /// <summary>Restarted with back-off after it stops (a lost database stops it), so it comes back with the database.</summary>
+    /// <summary>Started again after it stops (a lost database stops it), so it comes back with the database.</summary>
     private Props Supervised() =>
-        BackoffSupervisor.Props(
-            VmSpecJournal.Props(Settings.SnapshotEvery),
-            "journal",
-            TimeSpan.FromMilliseconds(200),
-            TimeSpan.FromSeconds(5),
-            0.2);
+        VmSpecJournalGuard.Props(VmSpecJournal.Props(Settings.SnapshotEvery), Settings.RetryInterval, Settings.Describe());
 
     private sealed class Provider : ExtensionIdProvider<LuaActorsPersistence>
     {

@@ -27,6 +27,12 @@ public static class PersistencePlugins
 
         var provider = settings.Mode == PersistenceMode.Sqlite ? "SQLite.MS" : "PostgreSQL";
         var connection = JsonSerializer.Serialize(settings.EffectiveConnectionString);
+        // Akka's circuit breakers in front of the journal and the snapshot store: after
+        // max-failures failed calls in a row every call fails at once, and one call is let through
+        // every reset-timeout. Akka's defaults (30 s, and 60 s for snapshots, which every
+        // recovery reads first) kept a node from writing for a minute or more after its database
+        // came back; retry-interval bounds that wait instead.
+        var breaker = $"circuit-breaker {{ max-failures = 5, call-timeout = {Duration(settings.WriteTimeout)}, reset-timeout = {Duration(settings.RetryInterval)} }}";
         // Sharding: the coordinator's allocations stay in Akka.DistributedData (Akka's advice:
         // state-store-mode = persistence is deprecated, and its allocations name regions of the
         // nodes that were stopped, which a full restart would first have to wait out); the shards
@@ -42,11 +48,13 @@ public static class PersistencePlugins
               connection-string = {connection}
               provider-name = "{provider}"
               auto-initialize = on
+              {breaker}
             {"}"}
             {Snapshots} {"{"}
               connection-string = {connection}
               provider-name = "{provider}"
               auto-initialize = on
+              {breaker}
             {"}"}
             akka.cluster.sharding {"{"}
               state-store-mode = ddata
@@ -56,4 +64,7 @@ public static class PersistencePlugins
             {"}"}
             """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
+
+    private static string Duration(TimeSpan value) =>
+        ((long)Math.Ceiling(value.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
 }

@@ -27,7 +27,8 @@ public sealed record PersistenceSettings(
     string ConnectionString,
     TimeSpan WriteTimeout,
     TimeSpan RecoveryTimeout,
-    int SnapshotEvery)
+    int SnapshotEvery,
+    TimeSpan RetryInterval)
 {
     public const string Section = "luaactors.persistence";
 
@@ -97,7 +98,8 @@ public sealed record PersistenceSettings(
             throw new LuaActorsConfigurationException(Section + ".snapshot-every", $"{snapshotEvery} is too small", "a whole number of 1 or more");
         }
 
-        return new PersistenceSettings(mode, dataDirectory, connectionString, writeTimeout, recoveryTimeout, snapshotEvery);
+        var retryInterval = Positive(section, "retry-interval", TimeSpan.FromSeconds(2));
+        return new PersistenceSettings(mode, dataDirectory, connectionString, writeTimeout, recoveryTimeout, snapshotEvery, retryInterval);
     }
 
     /// <summary>The database as an operator would name it in a message (no password).</summary>

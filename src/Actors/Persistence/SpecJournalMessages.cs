@@ -43,3 +43,9 @@ public sealed record AllSpecs(IReadOnlyList<VmSpec> Specs) : ISpecJournalMessage
 
 /// <summary>The database refused or lost a write: nothing was stored.</summary>
 public sealed record SpecWriteFailed(string VmId, string Reason) : ISpecJournalMessage;
+
+/// <summary>
+/// The answer to a read while the database is known to be unreachable (the last write or
+/// recovery failed, and no recovery has succeeded since): asked again later, it may be answered.
+/// </summary>
+public sealed record SpecJournalUnavailable(string Reason) : ISpecJournalMessage;

@@ -12,8 +12,9 @@ namespace LuaActors.Persistence;
 /// events) instead of one per VM, listing needs no query over many streams, and "is this id
 /// taken?" is answered from memory. Writes are few (a create, a remove) and ~10 ms each, so one
 /// writer is no bottleneck. In a cluster it is a singleton (one writer of the stream); locally a
-/// plain actor. Both run under a back-off supervisor: a lost database stops it (Akka stops a
-/// persistent actor whose write failed), and it recovers once the database answers again.
+/// plain actor. Both run under a <see cref="VmSpecJournalGuard"/>: a lost database stops it (Akka
+/// stops a persistent actor whose write or recovery failed), the guard starts it again until it
+/// recovers, and answers at once while the database is away; this actor tells the guard which.
 /// A write is answered only once the database has it; a failed one is answered
 /// <see cref="SpecWriteFailed"/>, and memory keeps what the database has.
 /// </summary>
@@ -102,10 +103,24 @@ public sealed class VmSpecJournal : ReceivePersistentActor
         }
     }
 
+    protected override void OnReplaySuccess()
+    {
+        Context.Parent.Tell(VmSpecJournalGuard.Recovered.Instance);
+        base.OnReplaySuccess();
+    }
+
+    /// <summary>The database could not be read: Akka stops this actor; the guard starts another later.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        Context.Parent.Tell(new VmSpecJournalGuard.Failed(reason.GetBaseException().Message));
+        base.OnRecoveryFailure(reason, message);
+    }
+
     /// <summary>The database lost the write: the asker hears it now; Akka then stops this actor.</summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         AnswerFailedWrite(cause);
+        Context.Parent.Tell(new VmSpecJournalGuard.Failed(cause.GetBaseException().Message));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 

@@ -12,6 +12,9 @@ public interface IVmSpecStore
     /// <summary>The spec of <paramref name="vmId"/>, or null when no such VM is registered.</summary>
     Task<VmSpec?> FindAsync(string vmId);
 
+    /// <summary>As <see cref="FindAsync"/>, but fails at once while the store is known to be unreachable (a create's duplicate check).</summary>
+    Task<VmSpec?> FindNowAsync(string vmId) => FindAsync(vmId);
+
     /// <summary>Every registered spec by VM id.</summary>
     Task<IReadOnlyDictionary<string, VmSpec>> AllAsync();
 

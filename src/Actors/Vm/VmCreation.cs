@@ -35,13 +35,13 @@ internal static class VmCreation
             await beforeLookup().ConfigureAwait(false);
         }
 
-        if (await specs.FindAsync(create.VmId).ConfigureAwait(false) is not null)
-        {
-            return new RequestFailed(create.VmId, ErrorKind.AlreadyExists, $"a VM with id '{create.VmId}' already exists");
-        }
-
         try
         {
+            if (await specs.FindNowAsync(create.VmId).ConfigureAwait(false) is not null)
+            {
+                return new RequestFailed(create.VmId, ErrorKind.AlreadyExists, $"a VM with id '{create.VmId}' already exists");
+            }
+
             await specs.PutAsync(create.Spec).ConfigureAwait(false);
         }
         catch (Persistence.StorageUnavailableException e)

@@ -41,10 +41,11 @@ internal sealed class PostgresServer : IAsyncDisposable
         $"no PostgreSQL for this test: {Variable} is not set and no server binaries are installed " +
         "(/usr/lib/postgresql/*/bin; apt-get install postgresql, or run scripts/test-postgres.sh start)";
 
-    public static async Task<PostgresServer?> StartAsync()
+    /// <param name="ownServer">A private server even when LUAACTORS_TEST_POSTGRES names one: a test that stops and starts it.</param>
+    public static async Task<PostgresServer?> StartAsync(bool ownServer = false)
     {
         var database = "luaactors_test_" + Guid.NewGuid().ToString("N")[..12];
-        if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given)
+        if (!ownServer && Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given)
         {
             // Given: it must work (CI must not skip).
             await CreateDatabaseAsync(given, database);
@@ -78,6 +79,14 @@ internal sealed class PostgresServer : IAsyncDisposable
 
     public async Task StopServerAsync() =>
         await AsPostgresAsync(Path.Combine(_binDir!, "pg_ctl"), ["-D", _dataDir!, "-m", "immediate", "-w", "stop"]);
+
+    /// <summary>Starts a private server stopped by <see cref="StopServerAsync"/> again, on the same port, with the same data.</summary>
+    public async Task StartServerAgainAsync()
+    {
+        var port = new NpgsqlConnectionStringBuilder(_adminConnection).Port;
+        await AsPostgresAsync(Path.Combine(_binDir!, "pg_ctl"),
+            ["-D", _dataDir!, "-w", "-l", Path.Combine(_dataDir!, "server.log"), "-o", $"-p {port} -k {_dataDir} -c listen_addresses=127.0.0.1", "start"]);
+    }
 
     public async ValueTask DisposeAsync()
     {
