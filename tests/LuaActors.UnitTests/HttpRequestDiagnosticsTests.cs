@@ -53,7 +53,7 @@ public sealed class HttpRequestDiagnosticsTests
 
     private static async Task<string> GetAsync(WebApplication app)
     {
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var client = new HttpClient();
         return await client.GetStringAsync(address);
     }
