@@ -28,7 +28,7 @@ internal static partial class Peers
     {
         var self = typeof(Peers).Assembly.Location;
         var http = new Uri($"http://127.0.0.1:{FreePort()}/");
-        var pid = Start(Environment.ProcessPath ?? "dotnet", [self, KestrelFloorMode, http.Port.ToString(CultureInfo.InvariantCulture)]);
+        var pid = Start("dotnet", [self, KestrelFloorMode, http.Port.ToString(CultureInfo.InvariantCulture)]);
         using var client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
         while (true)
