@@ -30,6 +30,10 @@ internal static class Program
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args is [Peers.KestrelFloorMode, ..])
+        {
+            return await Peers.RunKestrelFloorAsync(args);
+        }
 
         string? scenarioName = null, jsonPath = null, configFile = null, confinement = null;
         var quick = false;

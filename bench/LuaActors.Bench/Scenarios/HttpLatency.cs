@@ -5,13 +5,14 @@ namespace LuaActors.Bench.Scenarios;
 /// <summary>
 /// The service path, one request at a time: a real <c>luaactors node</c> driven by <c>wrk</c> (one
 /// connection, one VM) next to <c>redis-server</c> driven by <c>redis-benchmark</c> (one
-/// connection, <c>EVAL "return 1+1" 0</c>), in the same run. A missing peer is said and skipped.
+/// connection, <c>EVAL "return 1+1" 0</c>), and Kestrel alone answering a constant (the HTTP
+/// floor, <see cref="Peers.StartKestrelFloorAsync"/>), in the same run. A missing peer is said and skipped.
 /// </summary>
 internal sealed class HttpLatency : IScenario
 {
     public string Name => "http-latency";
 
-    public string Description => "HTTP execute of 'return 1+1' (node + wrk, 1 connection) vs Redis EVAL (redis-benchmark, 1 connection)";
+    public string Description => "HTTP execute of 'return 1+1' (node + wrk, 1 connection) vs Kestrel alone and Redis EVAL (redis-benchmark, 1 connection)";
 
     public async Task RunAsync(BenchContext context)
     {
@@ -41,6 +42,27 @@ internal sealed class HttpLatency : IScenario
             }
         }
 
+        if (peers.Wrk is { } floorWrk)
+        {
+            // The same wrk run against Kestrel alone (a constant answer): how much of the node's
+            // p50 is .NET's HTTP server itself.
+            var (pid, http) = await Peers.StartKestrelFloorAsync();
+            try
+            {
+                BenchContext.Say("warming up the Kestrel floor...");
+                await Peers.WrkAsync(floorWrk, http, 1, 1, TimeSpan.FromSeconds(1));
+                BenchContext.Say($"wrk: {duration.TotalSeconds:F0} s, 1 connection, Kestrel floor...");
+                var result = await Peers.WrkAsync(floorWrk, http, 1, 1, duration);
+                table.Row("Kestrel alone, constant answer (wrk)", result.P50Us, result.P99Us, result.PerSecond);
+                context.Set("kestrel_floor_p50_us", result.P50Us);
+                context.Set("kestrel_floor_p99_us", result.P99Us);
+            }
+            finally
+            {
+                Peers.Stop(pid);
+            }
+        }
+
         if (peers.RedisServer is { } server && peers.RedisBenchmark is { } benchmark)
         {
             var (pid, port) = await Peers.StartRedisAsync(server);
@@ -62,6 +84,9 @@ internal sealed class HttpLatency : IScenario
 
         table.Print();
         context.Set("ratio_http_to_redis_p50", Ratio(context, "http_p50_us", "redis_eval_p50_us"));
+        // Whether "HTTP p50 <= 2x Redis" is reachable on this stack at all: Kestrel alone against Redis.
+        context.Set("ratio_kestrel_floor_to_redis_p50", Ratio(context, "kestrel_floor_p50_us", "redis_eval_p50_us"));
+        context.Set("ratio_http_to_kestrel_floor_p50", Ratio(context, "http_p50_us", "kestrel_floor_p50_us"));
         context.Target("http-p50-vs-redis", "HTTP execute p50 <= 2x Redis EVAL p50 (1 connection)", "ratio_http_to_redis_p50", 2.0, atMost: true);
     }
 

@@ -24,6 +24,12 @@ internal static class MetricsEndpoints
 {
     public const string Path = "/metrics";
 
+    /// <summary>ASP.NET Core's meter of <c>http.server.request.duration</c> and <c>http.server.active_requests</c>.</summary>
+    private const string AspNetCoreHostingMeter = "Microsoft.AspNetCore.Hosting";
+
+    /// <summary>Kestrel's meter (<c>kestrel.*</c>: connections, queues, TLS handshakes).</summary>
+    private const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel";
+
     /// <summary>Registers the meter providers; <paramref name="config"/> is the node's HOCON (luaactors.metrics).</summary>
     public static IServiceCollection AddLuaActorsTelemetry(this IServiceCollection services, Config config)
     {
@@ -35,7 +41,11 @@ internal static class MetricsEndpoints
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(LuaActorsMetrics.MeterName).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                // ASP.NET Core's HTTP server metrics straight from its meters (http.server.*,
+                // kestrel.*): AddAspNetCoreInstrumentation() would add the routing meter's
+                // per-request match counter and a middleware around every request (to tag errors),
+                // both on the execute path, for nothing docs/operations.md offers.
+                metrics.AddMeter(LuaActorsMetrics.MeterName, AspNetCoreHostingMeter, KestrelMeter).AddPrometheusExporter();
                 foreach (var instrument in LuaActorsMetrics.PerVmInstruments)
                 {
                     // A hard bound on the per-VM series, whatever the exporter keeps of VMs that left the top.

@@ -22,6 +22,9 @@ internal static class NodeLogging
     /// <summary>The prefix of the node's own log categories.</summary>
     public const string Category = "LuaActors";
 
+    /// <summary>ASP.NET Core's per-request diagnostics (request starting/finished, startup errors).</summary>
+    public const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>Parses a format as given by <paramref name="source"/> (a flag, a variable, the config).</summary>
     /// <exception cref="NodeOptionsException">Neither text nor json.</exception>
     public static LogFormat ParseFormat(string value, string source) => value.Trim().ToLowerInvariant() switch
@@ -67,6 +70,11 @@ internal static class NodeLogging
 
         logging.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.SetMinimumLevel(LogLevel.Warning);
+        // ASP.NET Core starts an Activity and a log scope for every request whenever this category
+        // is enabled at any level (HostingApplicationDiagnostics.BeginRequest), only to correlate its
+        // own per-request lines, which are below Warning anyway: the node's request log is
+        // RequestLog's. Off, a request costs neither unless a tracer listens (OTLP tracing).
+        logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
         logging.AddFilter("Akka", MelLevel(akkaLevel));
         logging.AddFilter(Category, nodeLevel);
         return logging;
