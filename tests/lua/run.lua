@@ -14,7 +14,7 @@ end
 local test_dir = arg[0]:match("^(.*)/[^/]*$") or "."
 
 for _, name in ipairs({ "prelude", "state", "hook", "capture", "sandbox", "json", "json_decode",
-  "protocol", "input", "request", "waits", "tasks", "runner", "storage", "vm_api", "netaddr", "net_sock", "net_listen", "net", "handlers" }) do
+  "protocol", "input", "request", "waits", "tasks", "runner", "storage_error", "storage", "vm_api", "netaddr", "net_sock", "net_listen", "net", "handlers" }) do
   package.preload[name] = assert(loadfile(module_dir .. "/" .. name .. ".lua"))
 end
 
