@@ -39,7 +39,9 @@ public sealed class PostgresClusterRestartTests
             await CreatedAsync(nodes[1], "beta", "n = 2");
             await GroupCreatedAsync(nodes[2], "crew", 3, "role = 'crew'");
             await CreatedAsync(nodes[0], "gone", "n = 0");
+            await nodes[2].EvalAsync("gone", "vm.storage.set('left', 1) return true");
             await RemovedAsync(nodes[1], "gone");
+            await nodes[1].EvalAsync("alpha", "vm.storage.set('score', 41) vm.storage.transaction(function(s) s.set('name', 'alpha'); s.set('score', 42) end) return true");
             await CreatedWithNetworkingAsync(nodes[0], "hub");
             await LinkedAsync(nodes[1], "hub", "alpha");
             await LinkedAsync(nodes[2], "hub", "beta");
@@ -73,9 +75,13 @@ public sealed class PostgresClusterRestartTests
             await BroadcastReachesAsync(nodes[2], "hub", "alpha");
             await PublicationReachesAsync(nodes[0], "news", "beta");
             await AcceptsAsync(server);
+            await AnswersAsync(nodes[2], "alpha", "vm.storage.get('score')", 42);
+            await AnswersAsync(nodes[0], "alpha", "vm.storage.get('name')", "alpha");
 
             // Acknowledged, then SIGKILL of every node.
             await CreatedAsync(nodes[2], "gamma", "n = 3");
+            await nodes[0].EvalAsync("gamma", "vm.storage.set('n', 7) return true");
+            await nodes[1].EvalAsync("alpha", "vm.storage.delete('name') return true");
             await RemovedAsync(nodes[0], "crew-3");
             await UnlinkedAsync(nodes[1], "hub", "alpha");
             await LinkedAsync(nodes[2], "hub", "beta");
@@ -103,6 +109,13 @@ public sealed class PostgresClusterRestartTests
             await BroadcastReachesAsync(nodes[1], "hub", "beta");
             await PublicationReachesAsync(nodes[2], "sports", "beta");
             await AcceptsAsync(server);
+            await AnswersAsync(nodes[1], "gamma", "vm.storage.get('n')", 7);
+            await AnswersAsync(nodes[2], "alpha", "vm.storage.get('score')", 42);
+            await AnswersAsync(nodes[0], "alpha", "tostring(vm.storage.get('name'))", "nil");
+
+            // A removed VM's storage went with it: the id created again starts empty.
+            await CreatedAsync(nodes[1], "gone", "n = 0");
+            await AnswersAsync(nodes[2], "gone", "tostring(vm.storage.get('left'))", "nil");
         }
         finally
         {

@@ -29,9 +29,11 @@ public sealed class SqliteRestartTests : IDisposable
             await CreatedAsync(node, "counter", "n = 41");
             await GroupCreatedAsync(node, "pool", 2, "role = 'worker'");
             await CreatedAsync(node, "gone", "n = 0");
+            await node.EvalAsync("gone", "vm.storage.set('left', 1) return true");
             await RemovedAsync(node, "gone");
-            // Runtime state is not desired state: the init script's value comes back.
-            Assert.Equal(42, (await node.EvalAsync("counter", "n = n + 1 return n")).GetInt64());
+            // Runtime state is not desired state: the init script's value comes back; storage is kept.
+            Assert.Equal(42, (await node.EvalAsync("counter", "n = n + 1 vm.storage.set('best', n) return n")).GetInt64());
+            await node.EvalAsync("counter", "vm.storage.transaction(function(s) s.set('name', 'counter'); s.set('tags', { 'a', 'b' }) end) return true");
             await node.StopAsync();
         }
 
@@ -43,10 +45,14 @@ public sealed class SqliteRestartTests : IDisposable
             await AnswersAsync(node, "pool-2", "role", "worker");
             await NotFoundAsync(node, "gone");
             await ListedAsync(node, "counter", "pool-1", "pool-2");
+            await AnswersAsync(node, "counter", "vm.storage.get('best')", 42);
+            await AnswersAsync(node, "counter", "vm.storage.get('name') .. vm.storage.get('tags')[2]", "counterb");
 
             // Acknowledged, then SIGKILL: nothing runs after the kill, the writes were already durable.
             await CreatedAsync(node, "late", "n = 5");
             await RemovedAsync(node, "pool-2");
+            await node.EvalAsync("late", "vm.storage.set('n', 6) return true");
+            await node.EvalAsync("counter", "vm.storage.delete('name') return true");
             await node.KillAsync();
         }
 
@@ -58,6 +64,13 @@ public sealed class SqliteRestartTests : IDisposable
             await AnswersAsync(node, "pool-1", "role", "worker");
             await NotFoundAsync(node, "pool-2");
             await ListedAsync(node, "counter", "late", "pool-1");
+            await AnswersAsync(node, "late", "vm.storage.get('n')", 6);
+            await AnswersAsync(node, "counter", "vm.storage.get('best')", 42);
+            await AnswersAsync(node, "counter", "tostring(vm.storage.get('name'))", "nil");
+
+            // A removed VM's storage went with it: the id created again starts empty.
+            await CreatedAsync(node, "gone", "n = 0");
+            await AnswersAsync(node, "gone", "tostring(vm.storage.get('left'))", "nil");
         }
     }
 
