@@ -73,7 +73,7 @@ public static class ErrorKinds
     private static readonly ErrorKind[] VmReported =
     [
         ErrorKind.Runtime, ErrorKind.Syntax, ErrorKind.Timeout, ErrorKind.Memory, ErrorKind.Incomplete,
-        ErrorKind.Interrupted, ErrorKind.TooLarge, ErrorKind.Protocol, ErrorKind.StorageLimit,
+        ErrorKind.Interrupted, ErrorKind.TooLarge, ErrorKind.Protocol, ErrorKind.StorageLimit, ErrorKind.StorageUnavailable,
     ];
 
     private static readonly byte[][] VmWireNames =

@@ -49,6 +49,7 @@ public sealed class ErrorKindsTests
     [InlineData("too-large", ErrorKind.TooLarge)]
     [InlineData("protocol", ErrorKind.Protocol)]
     [InlineData("storage-limit", ErrorKind.StorageLimit)]
+    [InlineData("storage-unavailable", ErrorKind.StorageUnavailable)]
     public void Kinds_a_vm_reports_are_read_from_their_wire_names(string name, ErrorKind kind)
     {
         Assert.True(ErrorKinds.TryFromVmWireName(Encoding.ASCII.GetBytes(name), out var read));
@@ -58,7 +59,7 @@ public sealed class ErrorKindsTests
 
     [Theory]
     [InlineData("crashed")] // a kind of this side, never the VM's
-    [InlineData("storage-unavailable")] // raised in Lua as a runtime error, never reported as a kind
+    [InlineData("storage-invalid")] // a malformed storage call: raised in Lua as a runtime error, never reported as a kind
     [InlineData("Runtime")]
     [InlineData("runtime ")]
     [InlineData("")]

@@ -85,8 +85,11 @@ local function finish(id, co, ok, ...)
     if req.mem_flag then return fail(id, co, "memory", memory_message()) end
     local e = ...
     if e == "not enough memory" then return fail(id, co, "memory", e) end
-    -- A storage limit has a kind of its own (§9); the other storage errors are runtime errors.
-    if storage_error(e) == "storage-limit" then return fail(id, co, "storage-limit", error_message(e)) end
+    -- A storage limit and a storage that cannot be reached have kinds of their own (§9): the
+    -- caller tells "over the limit" and "try again later" from a bug. Other storage errors
+    -- (storage-invalid) are runtime errors.
+    local skind = storage_error(e)
+    if skind == "storage-limit" or skind == "storage-unavailable" then return fail(id, co, skind, error_message(e)) end
     return fail(id, co, "runtime", error_message(e))
   end
   if co_status(co) ~= "dead" then
