@@ -32,4 +32,50 @@ internal static class CpuTime
 
     public static TimeSpan OfProcesses(IEnumerable<int> pids) =>
         pids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + OfProcess(pid));
+    /// <summary>utime + stime of <paramref name="pid"/> and of every process below it (a node's launcher and VM processes).</summary>
+    public static TimeSpan OfTree(int pid) => OfProcesses(Descendants(pid).Append(pid));
+
+    /// <summary>The machine's CPU ticks since boot from /proc/stat: busy (everything but idle and iowait) and total, all cores.</summary>
+    public static (long Busy, long Total) OfMachine()
+    {
+        var cells = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
+        var total = cells.Sum();
+        return (total - cells[3] - cells[4], total);
+    }
+
+    /// <summary>The PIDs below <paramref name="pid"/>, from each process's parent in /proc/*/stat.</summary>
+    private static List<int> Descendants(int pid)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var child))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                parents[child] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        var found = new List<int>();
+        var frontier = new Queue<int>([pid]);
+        while (frontier.TryDequeue(out var parent))
+        {
+            foreach (var (child, _) in parents.Where(p => p.Value == parent))
+            {
+                found.Add(child);
+                frontier.Enqueue(child);
+            }
+        }
+
+        return found;
+    }
 }
