@@ -19,7 +19,8 @@ internal sealed class HttpLatency : IScenario
         var duration = context.Size(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
         var requests = context.Size(20_000, 200_000);
         var peers = PeerSet.Find(context, "http_latency_status");
-        var table = new Table("http-latency: 'return 1+1', one connection (µs)", "contender", "p50", "p99", "calls/s");
+        var table = new Table("http-latency: 'return 1+1', one connection (µs)", "contender", "p50", "p99", "calls/s",
+            "server CPU µs/call", "VM processes CPU µs/call");
 
         if (peers.Wrk is { } wrk)
         {
@@ -30,8 +31,9 @@ internal sealed class HttpLatency : IScenario
                 BenchContext.Say("warming up the node...");
                 await Peers.WrkAsync(wrk, http, 1, 1, TimeSpan.FromSeconds(1));
                 BenchContext.Say($"wrk: {duration.TotalSeconds:F0} s, 1 connection, 1 VM...");
-                var result = await Peers.WrkAsync(wrk, http, 1, 1, duration);
-                table.Row("luaactors node, HTTP execute (wrk)", result.P50Us, result.P99Us, result.PerSecond);
+                var (result, cpu) = await LoadCpu.MeasureAsync(pid, () => Peers.WrkAsync(wrk, http, 1, 1, duration));
+                table.Row("luaactors node, HTTP execute (wrk)", result.P50Us, result.P99Us, result.PerSecond, cpu.ServerUsPerCall, cpu.ChildrenUsPerCall);
+                cpu.Set(context, "http_1conn");
                 context.Set("http_p50_us", result.P50Us);
                 context.Set("http_p99_us", result.P99Us);
                 context.Set("http_1vm_1conn_per_s", result.PerSecond);
@@ -52,8 +54,9 @@ internal sealed class HttpLatency : IScenario
                 BenchContext.Say("warming up the Kestrel floor...");
                 await Peers.WrkAsync(floorWrk, http, 1, 1, TimeSpan.FromSeconds(1));
                 BenchContext.Say($"wrk: {duration.TotalSeconds:F0} s, 1 connection, Kestrel floor...");
-                var result = await Peers.WrkAsync(floorWrk, http, 1, 1, duration);
-                table.Row("Kestrel alone, constant answer (wrk)", result.P50Us, result.P99Us, result.PerSecond);
+                var (result, cpu) = await LoadCpu.MeasureAsync(pid, () => Peers.WrkAsync(floorWrk, http, 1, 1, duration));
+                table.Row("Kestrel alone, constant answer (wrk)", result.P50Us, result.P99Us, result.PerSecond, cpu.ServerUsPerCall, cpu.ChildrenUsPerCall);
+                cpu.Set(context, "kestrel_floor_1conn");
                 context.Set("kestrel_floor_p50_us", result.P50Us);
                 context.Set("kestrel_floor_p99_us", result.P99Us);
             }
@@ -70,8 +73,9 @@ internal sealed class HttpLatency : IScenario
             {
                 BenchContext.Say($"redis-benchmark: {requests} EVAL, 1 connection...");
                 await Peers.RedisEvalAsync(benchmark, port, 1, requests / 10);
-                var result = await Peers.RedisEvalAsync(benchmark, port, 1, requests);
-                table.Row("redis-server, EVAL (redis-benchmark)", result.P50Us, result.P99Us, result.PerSecond);
+                var (result, cpu) = await LoadCpu.MeasureAsync(pid, () => Peers.RedisEvalAsync(benchmark, port, 1, requests));
+                table.Row("redis-server, EVAL (redis-benchmark)", result.P50Us, result.P99Us, result.PerSecond, cpu.ServerUsPerCall, cpu.ChildrenUsPerCall);
+                cpu.Set(context, "redis_eval_1conn");
                 context.Set("redis_eval_p50_us", result.P50Us);
                 context.Set("redis_eval_p99_us", result.P99Us);
                 context.Set("redis_eval_1conn_per_s", result.PerSecond);
